@@ -1,0 +1,31 @@
+// The dependency direction of DESIGN.md §3, enforced.
+module.exports = {
+  forbidden: [
+    { name: 'translators-are-pure', severity: 'error',
+      from: { path: '^translators/' },
+      to: { path: '^(gateway|test|bench)/|^node:|^(fs|net|dgram|tls|http|child_process)$', dependencyTypes: ['local', 'core', 'npm'] } },
+    { name: 'translators-no-npm', severity: 'error',
+      from: { path: '^translators/' }, to: { dependencyTypes: ['npm'] } },
+    { name: 'sip-edge-knows-no-xmpp-or-core', severity: 'error',
+      from: { path: '^gateway/sip/' }, to: { path: '^gateway/(xmpp|core|policy|billing)/' } },
+    { name: 'xmpp-edge-knows-no-sip-or-core', severity: 'error',
+      from: { path: '^gateway/xmpp/' }, to: { path: '^gateway/(sip|core|policy|billing)/' } },
+    { name: 'core-knows-no-edges', severity: 'error',
+      from: { path: '^gateway/core/' }, to: { path: '^gateway/(sip|xmpp)/' } },
+    { name: 'saxes-only-in-xmpp-link', severity: 'error',
+      from: { pathNot: '^gateway/xmpp/component-link\\.ts$' }, to: { path: 'node_modules/saxes' } },
+    { name: 'nats-only-in-nats-driver', severity: 'error',
+      from: { pathNot: '^gateway/bus/nats' }, to: { path: 'node_modules/@nats-io' } },
+    { name: 'prom-client-only-in-metrics', severity: 'error',
+      from: { pathNot: '^gateway/http/metrics\\.ts$' }, to: { path: 'node_modules/prom-client' } },
+    { name: 'pino-only-in-log', severity: 'error',
+      from: { pathNot: '^gateway/log\\.ts$' }, to: { path: 'node_modules/pino' } },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '\\.test\\.ts$' },
+  },
+};
