@@ -1,0 +1,33 @@
+// The validated config, DESIGN.md §4. Secrets (`env:NAME`) are already resolved here.
+export type Role = 'sip' | 'xmpp' | 'core';
+export type Service = 'message' | 'presence' | 'chatstates' | 'receipts';
+export type Direction = 'inbound' | 'outbound' | 'both';
+
+export interface ComponentConfig {
+  domain: string;
+  host: string;
+  port: number;
+  secret: string;
+  addressing: 'direct' | 'escaped';
+}
+
+export interface PeerConfig {
+  name: string;
+  remote: { xmpp: string[]; sip: string[] };
+  local: { domains: string[]; users: string[] };
+  services: Service[];
+  direction: Direction;
+  limits: { messagesPerSecond?: number; burst?: number; maxMessageBytes?: number };
+  billing: { activeUserLimit?: number };
+}
+
+export interface ParleyConfig {
+  node: { id: string; roles: Role[] };
+  bus: { kind: 'memory' } | { kind: 'nats'; servers: string[] };
+  store: { path: string };
+  http: { listen: string; adminToken?: string };
+  sip: { listen: string[]; tls?: { cert: string; key: string }; outboundProxy?: string; domains: string[] };
+  xmpp: { components: ComponentConfig[] };
+  peers: PeerConfig[];
+  log: { level: string };
+}
