@@ -47,7 +47,7 @@ export interface ProsodyHandle {
   readonly componentPort: number;
   readonly dir: string;
   readonly configFile: string;
-  /** Milliseconds from spawn to both listeners accepting, for the last start. */
+  /** Milliseconds from spawn to the listeners accepting, for the last start. */
   readonly startupMs: () => number;
   /** Adds (or overwrites) an account while running; internal storage is read from disk. */
   addUser(user: string, password: string): Promise<void>;
@@ -183,18 +183,20 @@ export async function startProsody(o: ProsodyOptions): Promise<ProsodyHandle> {
     const c = spawnChild(PROSODY_BIN, ['-F', '--config', configFile], { cwd: dir, outputFile });
     child = c;
     const deadline = Date.now() + (o.startTimeoutMs ?? 10_000);
+    // The component listener exists only when a Component is configured.
+    const wanted = (o.components ?? []).length > 0 ? [c2sPort, componentPort] : [c2sPort];
     const ready = new Set<number>();
-    while (ready.size < 2) {
+    while (ready.size < wanted.length) {
       if (c.hasExited()) {
         const exit = await c.exited;
         throw new Error(`prosody exited during startup (code ${exit.code}, signal ${exit.signal}); logs in ${dir}:\n${logs().slice(-4000)}`);
       }
       if (Date.now() > deadline) {
         await c.stop();
-        throw new Error(`prosody did not listen on 127.0.0.1:${c2sPort} and :${componentPort} in time; logs:\n${logs().slice(-4000)}`);
+        throw new Error(`prosody did not listen on 127.0.0.1:${wanted.join(', ')} in time; logs:\n${logs().slice(-4000)}`);
       }
-      for (const p of [c2sPort, componentPort]) if (!ready.has(p) && (await canConnect(p))) ready.add(p);
-      if (ready.size < 2) await sleep(15);
+      for (const p of wanted) if (!ready.has(p) && (await canConnect(p))) ready.add(p);
+      if (ready.size < wanted.length) await sleep(15);
     }
     lastStartupMs = performance.now() - t0;
   };
