@@ -1,0 +1,54 @@
+// The bus contract between the roles: subject names and payload shapes. Payloads are plain data
+// so the NATS driver can carry them between processes.
+import type { XmlElement } from '../../translators/xml.ts';
+
+export const SUBJECTS = {
+  /** sip edge → core, request/reply: a SIP request for the core to answer. */
+  sipRequest: 'parley.core.sip.request',
+  /** xmpp edge → core: a stanza that arrived on a component. */
+  xmppStanza: 'parley.core.xmpp.stanza',
+  /** core → xmpp edge, request/reply: write a stanza. */
+  xmppSend: 'parley.xmpp.send',
+  /** core → sip edge, request/reply: send a SIP request, answer with its final response. */
+  sipSend: 'parley.sip.send',
+  /** edges → anyone: a link went up or down. */
+  edgeStatus: 'parley.edge.status',
+} as const;
+
+export const CORE_QUEUE = 'core';
+
+export interface SipRequestEvent {
+  method: string;
+  requestUri: string;
+  from: { uri: string; tag?: string; displayName?: string };
+  to: { uri: string; tag?: string };
+  callId: string;
+  cseq: number;
+  contentType?: string;
+  contentLanguage?: string;
+  subject?: string;
+  body: Uint8Array;
+  transport: string;
+  remote: { address: string; port: number };
+  receivedAt: number;
+}
+
+export interface SipReplyEvent { status: number; reason?: string; headers?: Array<[string, string]> }
+
+export interface XmppStanzaEvent { domain: string; stanza: XmlElement }
+
+export interface XmppSendRequest { stanza: XmlElement }
+export type XmppSendReply = { ok: true } | { ok: false; reason: 'offline' | 'no-component' | 'error'; detail?: string };
+
+export interface SipSendRequest {
+  method: string;
+  requestUri: string;
+  from: { uri: string; displayName?: string };
+  to: { uri: string };
+  callId?: string;
+  headers?: Array<[string, string]>;
+  body?: Uint8Array;
+}
+export interface SipSendReply { status: number; reason: string; headers: Array<[string, string]>; local?: boolean }
+
+export interface EdgeStatusEvent { edge: 'sip' | 'xmpp'; name: string; online: boolean; reason?: string }
