@@ -38,6 +38,11 @@ export class JournalQueue<T> implements DeliveryQueue<T> {
     return q;
   }
 
+  /** True once a write failed: the queue refuses new items from then on. */
+  get failed(): boolean {
+    return this.#failed !== undefined;
+  }
+
   get depth(): number {
     return this.#items.size;
   }

@@ -1,0 +1,82 @@
+// Process wiring: the one place that knows every piece. Starts the roles this node runs.
+import { join } from 'node:path';
+import { MemoryBus } from './bus/memory.ts';
+import type { Bus } from './bus/bus.ts';
+import type { ParleyConfig } from './config/types.ts';
+import { startCore, type Core } from './core/core.ts';
+import type { QueuedStanza } from './core/context.ts';
+import { createMetrics } from './http/metrics.ts';
+import { startHttpServer, type HttpServer, type ReadinessCheck } from './http/server.ts';
+import { createLogger, type Logger } from './log.ts';
+import { bindSipRole } from './roles/sip-role.ts';
+import { bindXmppRole } from './roles/xmpp-role.ts';
+import { SipEndpoint } from './sip/endpoint.ts';
+import { JournalQueue } from './store/journal.ts';
+import { XmppEdge } from './xmpp/edge.ts';
+
+export interface Gateway {
+  readonly httpPort: number;
+  readonly sipBound: ReadonlyArray<{ transport: string; address: string; port: number }>;
+  stop(): Promise<void>;
+}
+
+export class NotBuiltYetError extends Error {
+  constructor(what: string) {
+    super(`${what} is not built yet`);
+    this.name = 'NotBuiltYetError';
+  }
+}
+
+export async function startGateway(config: ParleyConfig, opts: { log?: Logger } = {}): Promise<Gateway> {
+  const log = opts.log ?? createLogger({ level: config.log.level });
+  if (config.bus.kind !== 'memory') throw new NotBuiltYetError('the NATS bus (distributed mode)');
+  const { metrics, ...registry } = createMetrics();
+  const bus: Bus = new MemoryBus({ onError: (err, subject) => { log.error({ err, subject }, 'bus subscriber failed'); } });
+  const roles = new Set(config.node.roles);
+  const now = (): number => performance.now();
+  const stops: Array<() => Promise<void> | void> = [];
+  const checks: ReadinessCheck[] = [{ name: 'bus', ok: () => true }];
+
+  if (roles.has('core')) {
+    const queue = await JournalQueue.open<QueuedStanza>({ dir: join(config.store.path, 'queue-xmpp') });
+    metrics.deliveryQueueDepth.set({ queue: 'xmpp' }, queue.depth);
+    if (queue.depth > 0) log.info({ pending: queue.depth }, 'redelivering messages accepted before the last stop');
+    const core: Core = startCore({ config, bus, queue, metrics, log: log.child({ role: 'core' }), now });
+    checks.push({ name: 'store', ok: () => !queue.failed });
+    stops.push(async () => { core.stop(); await queue.close(); });
+  }
+  if (roles.has('xmpp')) {
+    const edge = new XmppEdge({ components: config.xmpp.components, log });
+    const sub = bindXmppRole({ edge, bus, metrics, log, domains: config.xmpp.components.map((c) => c.domain) });
+    await edge.start();
+    checks.push({ name: 'xmpp', ok: () => edge.online() });
+    stops.push(async () => { sub.unsubscribe(); await edge.stop(); });
+  }
+  let sipBound: Gateway['sipBound'] = [];
+  if (roles.has('sip')) {
+    const endpoint = new SipEndpoint({
+      listen: config.sip.listen, domains: config.sip.domains, log: log.child({ edge: 'sip' }),
+      ...(config.sip.outboundProxy !== undefined ? { outboundProxy: config.sip.outboundProxy } : {}),
+    });
+    const sub = bindSipRole({ endpoint, bus, metrics, log, now });
+    await endpoint.start();
+    sipBound = endpoint.bound;
+    let sipUp = true;
+    checks.push({ name: 'sip', ok: () => sipUp });
+    stops.push(async () => { sipUp = false; sub.unsubscribe(); await endpoint.stop(); });
+  }
+  const http: HttpServer = await startHttpServer(config.http.listen, { metrics, ...registry }, checks);
+  stops.push(() => http.close());
+  log.info({ node: config.node.id, roles: [...roles], http: http.port, sip: sipBound }, 'parley started');
+
+  return {
+    httpPort: http.port,
+    sipBound,
+    async stop() {
+      // Stop taking traffic first (SIP, then XMPP), then drain the core and close the store.
+      for (const stop of stops.reverse()) await stop();
+      await bus.close();
+      log.info({}, 'parley stopped');
+    },
+  };
+}
