@@ -84,3 +84,171 @@ void t.test('an undefined entity (&foo;) closes the stream with not-well-formed,
   await c0.closed;
   await reconnectsAndFlows(tt, server, inbox, until);
 });
+
+void t.test('&#0; closes the stream with not-well-formed (XML 1.0 §4.1 WFC: Legal Character), then the link reconnects', async (tt) => {
+  const { server, inbox, until, c0 } = await setup(tt);
+  await c0.write(`<message from='a@b.example' to='u@${DOMAIN}'><body>x&#0;y</body></message>`);
+  tt.equal(await c0.streamError, 'not-well-formed');
+  await reconnectsAndFlows(tt, server, inbox, until);
+});
+
+void t.test('a DOCTYPE in the stream prologue closes the stream with restricted-xml (RFC 6120 §11.1)', async (tt) => {
+  const { server, inbox, until, c0, link } = await setup(tt, {}, "<?xml version='1.0'?><!DOCTYPE stream:stream [<!ENTITY x 'y'>]>");
+  tt.equal(await c0.streamError, 'restricted-xml');
+  tt.equal(link.online, false, 'never online on a stream with a DTD');
+  server.prologue = "<?xml version='1.0'?>";
+  await reconnectsAndFlows(tt, server, inbox, until);
+});
+
+void t.test('a DOCTYPE between stanzas closes the stream with restricted-xml instead of silencing later stanzas', async (tt) => {
+  const { server, inbox, until, c0 } = await setup(tt);
+  await c0.write(`<!DOCTYPE message>${HELLO}`);
+  tt.equal(await c0.streamError, 'restricted-xml');
+  tt.equal(inbox.items.length, 0, 'nothing after the DOCTYPE was delivered');
+  await reconnectsAndFlows(tt, server, inbox, until);
+});
+
+void t.test('a processing instruction closes the stream with restricted-xml (RFC 6120 §11.1)', async (tt) => {
+  const { server, inbox, until, c0 } = await setup(tt);
+  await c0.write(`<?evil payload?>${HELLO}`);
+  tt.equal(await c0.streamError, 'restricted-xml');
+  await reconnectsAndFlows(tt, server, inbox, until);
+});
+
+void t.test('a comment closes the stream with restricted-xml (RFC 6120 §11.1)', async (tt) => {
+  const { server, inbox, until, c0 } = await setup(tt);
+  await c0.write(`<message to='u@${DOMAIN}'><!-- x --></message>`);
+  tt.equal(await c0.streamError, 'restricted-xml');
+  await reconnectsAndFlows(tt, server, inbox, until);
+});
+
+void t.test('bytes that are not UTF-8 close the stream with not-well-formed (XML 1.0 §4.3.3)', async (tt) => {
+  const { server, inbox, until, c0 } = await setup(tt);
+  await c0.write(Buffer.concat([Buffer.from(`<message to='u@${DOMAIN}'><body>`), Buffer.from([0xc3, 0x28]), Buffer.from('</body></message>')]));
+  tt.equal(await c0.streamError, 'not-well-formed');
+  await reconnectsAndFlows(tt, server, inbox, until);
+});
+
+void t.test('100,000 nested elements: policy-violation at maxDepth, bounded memory, then a reconnect', async (tt) => {
+  const { server, inbox, until, c0 } = await setup(tt);
+  const before = process.memoryUsage().heapUsed;
+  await c0.write(`<message to='u@${DOMAIN}'>` + '<a>'.repeat(100_000));
+  tt.equal(await c0.streamError, 'policy-violation');
+  const growth = process.memoryUsage().heapUsed - before;
+  tt.ok(growth < 50 * 1024 * 1024, `heap grew ${(growth / 1048576).toFixed(1)} MB`);
+  tt.comment(`heap growth during 100,000 nested elements: ${(growth / 1048576).toFixed(1)} MB`);
+  await reconnectsAndFlows(tt, server, inbox, until);
+});
+
+void t.test('a 10 MB stanza sent in 64 KiB chunks: policy-violation, heap grows < 50 MB, then a reconnect', async (tt) => {
+  const { server, inbox, until, c0 } = await setup(tt);
+  globalThis.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  let peak = before;
+  const chunk = 'x'.repeat(64 * 1024);
+  let sent = 0;
+  await c0.write(`<message to='u@${DOMAIN}'><body>`);
+  const errored = c0.streamError;
+  let stopped = false;
+  void errored.then(() => { stopped = true; });
+  while (sent < 10 * 1024 * 1024 && !stopped && !c0.socket.destroyed) {
+    await c0.write(chunk);
+    sent += chunk.length;
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }
+  tt.equal(await errored, 'policy-violation');
+  const growth = peak - before;
+  tt.ok(growth < 50 * 1024 * 1024, `heap grew ${(growth / 1048576).toFixed(1)} MB`);
+  tt.comment(`10 MB stanza: ${(sent / 1024).toFixed(0)} KiB written before the stream error; peak heap growth ${(growth / 1048576).toFixed(1)} MB`);
+  await reconnectsAndFlows(tt, server, inbox, until);
+});
+
+void t.test('a stanza just under maxStanzaBytes is delivered; one byte over is refused', async (tt) => {
+  const limit = 4096;
+  const { server, inbox, until, c0 } = await setup(tt, { limits: { maxStanzaBytes: limit } });
+  const head = `<message to='u@${DOMAIN}'><body>`;
+  const tail = '</body></message>';
+  const fill = (n: number): string => 'é'.repeat(Math.floor(n / 2)) + 'x'.repeat(n % 2);
+  await c0.write(`  ${head}${fill(limit - head.length - tail.length)}${tail}  `);
+  const m = await inbox.next();
+  tt.equal(Buffer.byteLength(text(child(m, 'body')!)), limit - head.length - tail.length, 'exactly maxStanzaBytes: delivered');
+  await c0.write(`${head}${fill(limit - head.length - tail.length + 1)}${tail}`);
+  tt.equal(await c0.streamError, 'policy-violation', 'one byte over: refused');
+  await reconnectsAndFlows(tt, server, inbox, until);
+});
+
+void t.test('a UTF-8 character split across two TCP writes arrives intact (one streaming decoder)', async (tt) => {
+  const { inbox, c0 } = await setup(tt);
+  const raw = Buffer.from(`<message to='u@${DOMAIN}'><body>a😀b中c</body></message>`);
+  const emoji = raw.indexOf(Buffer.from('😀'));
+  const cjk = raw.indexOf(Buffer.from('中'));
+  await c0.write(raw.subarray(0, emoji + 2)); // half of the 4-byte emoji
+  await new Promise((r) => setTimeout(r, 10));
+  await c0.write(raw.subarray(emoji + 2, cjk + 1)); // 1 of 3 bytes of the CJK character
+  await new Promise((r) => setTimeout(r, 10));
+  await c0.write(raw.subarray(cjk + 1));
+  const m = await inbox.next();
+  tt.equal(text(child(m, 'body')!), 'a😀b中c');
+});
+
+void t.test('a body with U+0000 and U+0007 is written with U+FFFD and the link stays online', async (tt) => {
+  const { link, c0, inbox } = await setup(tt);
+  await link.send({ name: 'message', attrs: { from: `juliet@${DOMAIN}`, to: 'romeo@montague.example' }, children: [{ name: 'body', attrs: {}, children: ['a\u0000b\u0007c'] }] });
+  const out = await c0.stanza(0);
+  tt.equal(text(child(out, 'body')!), 'a\uFFFDb\uFFFDc');
+  tt.notMatch(c0.received, /[\u0000\u0007]/, 'no raw control character on the wire');
+  tt.equal(link.online, true);
+  await c0.write(HELLO);
+  tt.equal(text(child(await inbox.next(), 'body')!), 'hello', 'the stream is still usable');
+});
+
+void t.test('the server closing the TCP connection: offline, then a reconnect after the backoff delay', async (tt) => {
+  const { server, link, statuses, until, c0 } = await setup(tt, { backoff: { initialMs: 200, maxMs: 1000 }, random: () => 0 });
+  const closedAt = performance.now();
+  c0.socket.destroy();
+  await until(false);
+  await until(true);
+  const took = performance.now() - closedAt;
+  tt.ok(took >= 100, `reconnected after ${took.toFixed(0)} ms (first delay = 200/2 + 0 jitter = 100 ms)`);
+  tt.comment(`reconnect after server close: ${took.toFixed(0)} ms`);
+  tt.equal(server.connections.length, 2);
+  tt.same(statuses.map((s) => s[0]), [true, false, true]);
+  tt.equal(link.online, true);
+});
+
+void t.test('</stream:stream> from the server is answered in kind, then the link reconnects', async (tt) => {
+  const { server, inbox, until, c0 } = await setup(tt);
+  await c0.write('</stream:stream>');
+  await c0.closed;
+  tt.equal(c0.sawStreamClose, true);
+  await reconnectsAndFlows(tt, server, inbox, until);
+});
+
+void t.test('a stream error from the server takes the link offline with the condition as reason', async (tt) => {
+  const { server, inbox, until, c0, statuses } = await setup(tt);
+  await c0.write(`<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>`);
+  await until(false);
+  tt.match(statuses.at(-1)?.[1], /system-shutdown/);
+  await reconnectsAndFlows(tt, server, inbox, until);
+});
+
+void t.test('a wrong secret: the server refuses the handshake, the link stays offline and retries', async (tt) => {
+  const server = await FakeXmppServer.start({ domain: DOMAIN, secret: 'other' });
+  const link = new ComponentLink({ domain: DOMAIN, host: '127.0.0.1', port: server.port, secret: SECRET, log: silentLogger, backoff: { initialMs: 20, maxMs: 40 }, random: () => 0 });
+  tt.teardown(async () => { await link.stop(); await server.close(); });
+  await link.start();
+  tt.equal(link.online, false);
+  tt.equal(await server.connections[0]!.handshake, false);
+  const c1 = await server.connection(1);
+  tt.equal(await c1.handshake, false, 'retried');
+});
+
+void t.test('send() while offline rejects with ComponentOfflineError; stop() closes the stream and does not reconnect', async (tt) => {
+  const { server, link, c0 } = await setup(tt);
+  await link.stop();
+  tt.equal(c0.sawStreamClose, true);
+  await c0.closed;
+  await tt.rejects(link.send({ name: 'message', attrs: {}, children: [] }), { name: 'ComponentOfflineError' });
+  await new Promise((r) => setTimeout(r, 150));
+  tt.equal(server.connections.length, 1, 'no reconnect after stop');
+});
