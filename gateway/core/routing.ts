@@ -28,7 +28,8 @@ export function uriParts(uri: string): { user: string; domain: string } | undefi
   if (end >= 0) s = s.slice(0, end);
   const at = s.lastIndexOf('@');
   const hostport = at >= 0 ? s.slice(at + 1) : s;
-  const domain = (hostport.startsWith('[') ? hostport.slice(0, hostport.indexOf(']') + 1) : hostport.split(':')[0] ?? '').toLowerCase();
+  const portColon = hostport.startsWith('[') ? hostport.indexOf(']') + 1 : hostport.indexOf(':');
+  const domain = (portColon <= 0 ? hostport : hostport.slice(0, portColon)).toLowerCase();
   if (domain === '') return undefined;
   return { user: at >= 0 ? s.slice(0, at) : '', domain };
 }
