@@ -24,6 +24,7 @@ void t.test('a stanza carries no xmlns; a child carries xmlns only when its name
     ] },
   });
   tt.equal(b.depth, 0);
+  tt.end();
 });
 
 void t.test('a redundant xmlns equal to the parent namespace is dropped', (tt) => {
@@ -32,6 +33,7 @@ void t.test('a redundant xmlns equal to the parent namespace is dropped', (tt) =
   b.open({ local: 'body', uri: C, attrs: { xmlns: C } });
   b.close();
   tt.same(b.close()?.element, { name: 'message', attrs: {}, children: [{ name: 'body', attrs: {}, children: [] }] });
+  tt.end();
 });
 
 void t.test('text: adjacent pieces merge, text between stanzas and empty text are dropped', (tt) => {
@@ -46,4 +48,5 @@ void t.test('text: adjacent pieces merge, text between stanzas and empty text ar
   b.text('c');
   tt.same(b.close()?.element.children, ['ab', { name: 'x', attrs: {}, children: [] }, 'c']);
   tt.equal(b.close(), undefined, 'close with nothing open');
+  tt.end();
 });

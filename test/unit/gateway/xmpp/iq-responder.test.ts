@@ -12,10 +12,12 @@ void t.test('disco#info to the component domain and to a user JID: gateway/sip i
   }
   tt.same(discoInfo().children[0], el('identity', { category: 'gateway', type: 'sip', name: 'Parley' }));
   tt.same(discoInfo().children.slice(1), [el('feature', { var: NS_DISCO_INFO }), el('feature', { var: NS_PING })]);
+  tt.end();
 });
 
 void t.test('XEP-0199 ping gets an empty result', (tt) => {
   tt.same(answerIq(iq('get', 'gw.example', el('ping', { xmlns: NS_PING }))), el('iq', { type: 'result', id: 'q1', from: 'gw.example', to: 'romeo@montague.example/home' }));
+  tt.end();
 });
 
 void t.test('any other get or set gets service-unavailable, type cancel (RFC 6120 §8.4)', (tt) => {
@@ -25,6 +27,7 @@ void t.test('any other get or set gets service-unavailable, type cancel (RFC 612
   unavailable('set', el('query', { xmlns: NS_DISCO_INFO }));
   unavailable('set', el('ping', { xmlns: NS_PING }));
   unavailable('get', el('query', { xmlns: 'http://jabber.org/protocol/disco#items' }));
+  tt.end();
 });
 
 void t.test('results, errors, iqs without id or from, and non-iqs are never answered (RFC 6120 §8.2.3)', (tt) => {
@@ -33,4 +36,5 @@ void t.test('results, errors, iqs without id or from, and non-iqs are never answ
   tt.equal(answerIq(el('iq', { type: 'get', from: 'a@x', to: 'gw.example' }, el('ping', { xmlns: NS_PING }))), undefined);
   tt.equal(answerIq(el('iq', { type: 'get', id: 'x', to: 'gw.example' }, el('ping', { xmlns: NS_PING }))), undefined);
   tt.equal(answerIq(el('message', { id: 'x', from: 'a@x' })), undefined);
+  tt.end();
 });

@@ -14,11 +14,13 @@ void t.test('every character XML 1.0 cannot carry is replaced with U+FFFD and co
     tt.equal(out.xml, '<body a="x\uFFFDy">x\uFFFDy</body>', `U+${cp.toString(16).padStart(4, '0')}`);
     tt.equal(out.replaced, 2);
   }
+  tt.end();
 });
 
 void t.test('characters XML 1.0 carries are kept (tab, LF, U+0020, U+D7FF, U+E000, U+FFFD, astral)', (tt) => {
   const ok = '\t\n \uD7FF\uE000\uFFFD\u{10000}\u{1F600}\u{10FFFF}';
   tt.same(serialize(el('b', {}, ok)), { xml: `<b>${ok}</b>`, replaced: 0 });
+  tt.end();
 });
 
 const cases: [string, string, string, number][] = [
@@ -34,10 +36,12 @@ const cases: [string, string, string, number][] = [
 ];
 void t.test('text escaping (table)', (tt) => {
   for (const [name, input, xml, replaced] of cases) tt.same(escapeText(input), { xml, replaced }, name);
+  tt.end();
 });
 
 void t.test('attribute escaping: & < > " and tab, CR, LF as character references', (tt) => {
   tt.equal(serialize(el('x', { v: `a&b<c>d"e'f\tg\rh\ni` })).xml, `<x v="a&amp;b&lt;c&gt;d&quot;e'f&#9;g&#13;h&#10;i"/>`);
+  tt.end();
 });
 
 void t.test('structure: empty elements self-close, children and text nest in order', (tt) => {
@@ -45,6 +49,7 @@ void t.test('structure: empty elements self-close, children and text nest in ord
   tt.same(serialize(e), { xml: '<message to="a@b" type="chat"><body>hi</body><active xmlns="http://jabber.org/protocol/chatstates"/></message>', replaced: 0 });
   tt.equal(serialize(el('a', {}, '')).xml, '<a></a>');
   tt.equal(serialize(el('x:y', { 'xml:lang': 'en', 'xmlns:x': 'urn:x' })).xml, '<x:y xml:lang="en" xmlns:x="urn:x"/>');
+  tt.end();
 });
 
 void t.test('a name that is not an XML name is refused, never written', (tt) => {
@@ -52,4 +57,5 @@ void t.test('a name that is not an XML name is refused, never written', (tt) => 
   tt.throws(() => serialize(el('a', { 'x"y': '1' })), { name: 'InvalidXmlNameError', xmlName: 'x"y' });
   tt.throws(() => serialize(el('a', {}, el('1x'))), InvalidXmlNameError);
   tt.throws(() => serialize(el('')), InvalidXmlNameError);
+  tt.end();
 });
