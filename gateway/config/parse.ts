@@ -25,23 +25,39 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
     return { file, line: pos.line, column: pos.col, reason };
   };
   if (doc.errors.length > 0) {
-    return { ok: false, problems: doc.errors.map((e) => at(e.pos[0], e.message.split('\n')[0] ?? e.message)) };
+    return { ok: false, problems: doc.errors.map((e) => at(e.pos[0], e.message.replace(/\n[\s\S]*$/, ''))) };
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // Throws on alias expansion past maxAliasCount (a "billion laughs" document).
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    return { ok: false, problems: [at(0, (err as Error).message)] };
+  }
   if (!validate(raw)) {
-    return { ok: false, problems: (validate.errors ?? []).filter(notNoise).map((e) => schemaProblem(e, doc, at)) };
+    const problems = validate.errors!.filter((e) => !isNoise(e, raw)).map((e) => schemaProblem(e, doc, at));
+    return { ok: false, problems: problems.sort(byPosition) };
   }
   const problems: ConfigProblem[] = [];
   const where = (path: Path, reason: string): void => { problems.push(at(nodeOffset(doc, path), reason)); };
-  const config = build(raw as RawConfig, env, where);
+  const config = build(raw, env, where);
   checkSemantics(config, where);
-  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  problems.sort(byPosition);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }
 
-// `oneOf` failures repeat each branch's own error; the branch errors say more.
-function notNoise(e: ErrorObject): boolean {
-  return e.keyword !== 'oneOf';
+function byPosition(a: ConfigProblem, b: ConfigProblem): number {
+  return a.line - b.line || a.column - b.column;
+}
+
+// `oneOf` failures repeat each branch's own error; the branch errors say more. `bus` is the one
+// oneOf: a scalar gets the 'memory' message only, a mapping only its own (nested) errors.
+function isNoise(e: ErrorObject, raw: unknown): boolean {
+  if (e.keyword === 'oneOf') return true;
+  if (e.instancePath !== '/bus') return false;
+  const bus = (raw as { bus?: unknown }).bus;
+  const isMapping = typeof bus === 'object' && bus !== null && !Array.isArray(bus);
+  return isMapping === (e.keyword === 'const');
 }
 
 function schemaProblem(e: ErrorObject, doc: Document, at: (o: number, r: string) => ConfigProblem): ConfigProblem {
@@ -61,7 +77,7 @@ function schemaProblem(e: ErrorObject, doc: Document, at: (o: number, r: string)
   if (e.keyword === 'const' && path.length === 1 && path[0] === 'bus') {
     return at(nodeOffset(doc, path), `bus must be 'memory' or { nats: { servers: [...] } }`);
   }
-  return at(nodeOffset(doc, path), `${name} ${e.message ?? 'is invalid'}`);
+  return at(nodeOffset(doc, path), `${name} ${e.message!}` /* ajv sets message unless `messages: false` */);
 }
 
 function nodeOffset(doc: Document, path: Path): number {
@@ -77,10 +93,21 @@ function keyOffset(doc: Document, path: Path, key: string): number {
   if (isMap(node)) {
     for (const pair of node.items) {
       const k = pair.key as YamlNode | null;
-      if (k && 'value' in k && String(k.value) === key && k.range) return k.range[0];
+      // toJS turns a null key (`~:`) into ''; a collection key has no plain name and is not matched.
+      if (k && 'value' in k && plainKey(k.value) === key && k.range) return k.range[0];
     }
   }
   return nodeOffset(doc, path);
+}
+
+// The name toJS gives a scalar key: `5060` and `true` their text, null (`~`) ''. (The core schema
+// has no other scalar types; collection keys have no `value` and are not matched.)
+function plainKey(v: unknown): string {
+  switch (typeof v) {
+    case 'string': return v;
+    case 'number': case 'boolean': return String(v);
+    default: return '';
+  }
 }
 
 // ---- raw (schema-valid) → typed, with defaults and secrets resolved ----
@@ -158,7 +185,8 @@ function checkSemantics(c: ParleyConfig, where: Where): void {
     if (!m || Number(m[3]) > 65535) where(['sip', 'listen', i], `'${l}' is not a listen address like udp://127.0.0.1:5060`);
     else if ((m[1] === 'tls' || m[1] === 'wss') && !c.sip.tls) where(['sip', 'listen', i], `${m[1]} listener needs sip.tls { cert, key }`);
   });
-  if (!/^(\[[0-9a-fA-F:.]+\]|[^:/[\]]+):\d{1,5}$/.test(c.http.listen)) where(['http', 'listen'], `'${c.http.listen}' is not host:port`);
+  const http = /^(\[[0-9a-fA-F:.]+\]|[^:/[\]]+):(\d{1,5})$/.exec(c.http.listen);
+  if (!http || Number(http[2]) > 65535) where(['http', 'listen'], `'${c.http.listen}' is not host:port`);
   const seen = new Set<string>();
   c.xmpp.components.forEach((comp, i) => {
     if (seen.has(comp.domain)) where(['xmpp', 'components', i, 'domain'], `component domain ${comp.domain} is listed twice`);

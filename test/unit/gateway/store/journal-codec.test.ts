@@ -28,15 +28,16 @@ function encode(r: JournalRecord): Buffer {
   return r.kind === ENTRY ? encodeEntry(r.seq, r.item) : encodeAck(r.seq);
 }
 
-t.test('entries and acks round-trip, in order, with multi-byte UTF-8 payloads', async (t) => {
+void t.test('entries and acks round-trip, in order, with multi-byte UTF-8 payloads', (t) => {
   const parts = samples.map(encode);
   const buf = Buffer.concat(parts);
   const { records, validBytes } = decodeRecords(buf);
   t.same(records, samples);
   t.equal(validBytes, buf.length);
+  t.end();
 });
 
-t.test('the frame is [u32 length][u32 crc32(body)][u8 kind][payload], little-endian', async (t) => {
+void t.test('the frame is [u32 length][u32 crc32(body)][u8 kind][payload], little-endian', (t) => {
   const ack = encodeAck(7);
   t.equal(ack.length, HEADER + 9);
   t.equal(ack.readUInt32LE(0), 9);
@@ -48,18 +49,21 @@ t.test('the frame is [u32 length][u32 crc32(body)][u8 kind][payload], little-end
   t.equal(entry.readUInt32LE(0), body.length, 'length counts bytes, not characters');
   t.equal(body[0], ENTRY);
   t.same(JSON.parse(body.toString('utf8', 1)), { s: 5, d: { a: 'é' } });
+  t.end();
 });
 
-t.test('an entry whose item is undefined decodes with item undefined', async (t) => {
+void t.test('an entry whose item is undefined decodes with item undefined', (t) => {
   const { records } = decodeRecords(encodeEntry(9, undefined));
   t.same(records, [{ kind: ENTRY, seq: 9, item: undefined }]);
+  t.end();
 });
 
-t.test('an empty buffer holds no records', async (t) => {
+void t.test('an empty buffer holds no records', (t) => {
   t.same(decodeRecords(Buffer.alloc(0)), { records: [], validBytes: 0 });
+  t.end();
 });
 
-t.test('a tail torn at every byte offset keeps exactly the whole records before it', async (t) => {
+void t.test('a tail torn at every byte offset keeps exactly the whole records before it', (t) => {
   const parts = samples.map(encode);
   const buf = Buffer.concat(parts);
   const ends: number[] = [];
@@ -71,13 +75,14 @@ t.test('a tail torn at every byte offset keeps exactly the whole records before 
     const { records, validBytes } = decodeRecords(buf.subarray(0, cut));
     if (validBytes !== expectValid || records.length !== whole) {
       t.fail(`cut at ${cut}: validBytes ${validBytes} (want ${expectValid}), ${records.length} records (want ${whole})`);
-      return;
+      break;
     }
     t.same(records, samples.slice(0, whole));
   }
+  t.end();
 });
 
-t.test('corruption stops decoding at the start of the bad record', async (t) => {
+void t.test('corruption stops decoding at the start of the bad record', (t) => {
   const good = Buffer.concat([encodeEntry(1, 'one'), encodeAck(1)]);
   const after = encodeEntry(3, 'never read: decoding does not resync past a bad record');
   const cases: Array<{ name: string; bad: Buffer }> = [];
@@ -107,4 +112,5 @@ t.test('corruption stops decoding at the start of the bad record', async (t) => 
     t.equal(validBytes, good.length, `${name}: validBytes at the end of the last good record`);
     t.same(records, [{ kind: ENTRY, seq: 1, item: 'one' }, { kind: ACK, seq: 1 }], `${name}: records before it survive`);
   }
+  t.end();
 });
