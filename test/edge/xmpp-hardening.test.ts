@@ -6,6 +6,7 @@ import type { Test } from 'tap';
 import { ComponentLink } from '../../gateway/xmpp/component-link.ts';
 import type { ComponentLinkOptions } from '../../gateway/xmpp/component-link.ts';
 import { silentLogger } from '../../gateway/log.ts';
+import { ManualClock } from '../../gateway/clock.ts';
 import { child, text } from '../../translators/xml.ts';
 import type { XmlElement } from '../../translators/xml.ts';
 import { FakeXmppServer } from './xmpp-fake-server.ts';
@@ -251,4 +252,28 @@ void t.test('send() while offline rejects with ComponentOfflineError; stop() clo
   await tt.rejects(link.send({ name: 'message', attrs: {}, children: [] }), { name: 'ComponentOfflineError' });
   await new Promise((r) => setTimeout(r, 150));
   tt.equal(server.connections.length, 1, 'no reconnect after stop');
+});
+
+void t.test('whitespace keepalive: one space after 60 s idle, none while stanzas flow (RFC 6120 §4.6.1)', async (tt) => {
+  const clock = new ManualClock();
+  const { link, c0 } = await setup(tt, { clock });
+  const wrote = (): string => c0.received;
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+  const base = wrote().length;
+  clock.advance(59_999);
+  await settle();
+  tt.equal(wrote().length, base, 'nothing before 60 s');
+  clock.advance(1);
+  await settle();
+  tt.equal(wrote().slice(base), ' ', 'one space at 60 s idle');
+  clock.advance(30_000);
+  await link.send({ name: 'presence', attrs: { from: `juliet@${DOMAIN}` }, children: [] });
+  await c0.stanza(0);
+  const afterSend = wrote().length;
+  clock.advance(30_000);
+  await settle();
+  tt.equal(wrote().length, afterSend, 'no ping 30 s after a stanza');
+  clock.advance(30_000);
+  await settle();
+  tt.equal(wrote().slice(afterSend), ' ', 'ping once idle for 60 s again');
 });
