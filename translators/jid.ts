@@ -69,6 +69,11 @@ const IDENTIFIER_DISALLOWED = new Set([0x0640, 0x07fa, 0x302e, 0x302f, 0x3031, 0
 const LETTER_DIGIT = /^[\p{Ll}\p{Lu}\p{Lo}\p{Lm}\p{Nd}\p{Mn}\p{Mc}]$/u;
 const IGNORABLE = /^[\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}]$/u;
 
+/** The code point of a one-code-point string (as a string iterator yields them). */
+function codePoint(c: string): number {
+  return c.codePointAt(0) as number;
+}
+
 function isOldHangulJamo(cp: number): boolean {
   return (cp >= 0x1100 && cp <= 0x11ff) || (cp >= 0xa960 && cp <= 0xa97c) || (cp >= 0xd7b0 && cp <= 0xd7fb);
 }
@@ -84,7 +89,7 @@ export function mapLocalpart(s: string): string {
 }
 
 function identifierClassValid(c: string): boolean {
-  const cp = c.codePointAt(0) ?? 0;
+  const cp = codePoint(c);
   if (cp >= 0x21 && cp <= 0x7e) return true;
   if (IDENTIFIER_DISALLOWED.has(cp) || isOldHangulJamo(cp) || IGNORABLE.test(c)) return false;
   if (c.normalize('NFKC') !== c) return false;
@@ -175,7 +180,7 @@ export function resourcepartProfile(s: string): Result<string, GatewayError> {
   const r = s.replace(NON_ASCII_SPACE, ' ').normalize('NFC');
   if (r === '') return malformed('resourcepart is empty');
   for (const c of r) {
-    if (!FREEFORM.test(c) || IGNORABLE.test(c) || isOldHangulJamo(c.codePointAt(0) ?? 0)) {
+    if (!FREEFORM.test(c) || IGNORABLE.test(c) || isOldHangulJamo(codePoint(c))) {
       return malformed('resourcepart contains a character the XMPP resourcepart profile refuses');
     }
   }
