@@ -126,7 +126,8 @@ export function sipInstanceFromResource(resource: string): string {
 /** The XMPP resource a `gr` value carries, when it is a hex-encoded valid resourcepart. */
 export function resourceFromGr(gr: string): AddressResult<string> {
   if (!/^(?:[0-9A-Fa-f]{2})+$/u.test(gr)) return malformed('the gr parameter is not a hex-encoded resource');
-  const bytes = Uint8Array.from(gr.match(/../gu) ?? [], (h) => parseInt(h, 16));
+  const bytes = new Uint8Array(gr.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(gr.slice(2 * i, 2 * i + 2), 16);
   const s = decodeUtf8(bytes);
   if (s === undefined) return malformed('the gr parameter is not hex of UTF-8');
   return resourcepartProfile(s);
@@ -150,16 +151,19 @@ function isSipHost(h: string): boolean {
 export function parseSipUri(uri: string): AddressResult<SipUri> {
   let s = uri.trim();
   if (s.startsWith('<') && s.endsWith('>')) s = s.slice(1, -1);
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/su.exec(s);
-  if (m === null) return malformed('not a URI');
-  const scheme = (m[1] ?? '').toLowerCase();
+  const colon = s.indexOf(':');
+  if (colon < 0 || !/^[A-Za-z][A-Za-z0-9+.-]*$/u.test(s.slice(0, colon))) return malformed('not a URI');
+  const scheme = s.slice(0, colon).toLowerCase();
   if (!(SIP_URI_SCHEMES as readonly string[]).includes(scheme)) {
     return fail(gatewayError('unsupported-uri-scheme', 'the URI scheme is not sip, sips, pres or im'));
   }
-  const rest = m[2] ?? '';
+  const rest = s.slice(colon + 1);
   const at = rest.indexOf('@');
   const hostPart = at >= 0 ? rest.slice(at + 1) : rest;
-  const [hostport = '', ...params] = (hostPart.split('?')[0] ?? '').split(';');
+  const question = hostPart.indexOf('?');
+  const parts = (question >= 0 ? hostPart.slice(0, question) : hostPart).split(';');
+  const hostport = parts[0] as string; // split() always yields at least one part
+  const params = parts.slice(1);
   const hp = /^(\[[^\]]*\]|[^:]*)(?::[0-9]{1,5})?$/u.exec(hostport);
   const host = (hp?.[1] ?? '').toLowerCase();
   if (!isSipHost(host)) return malformed('the URI host is not a valid host name');
@@ -170,7 +174,9 @@ export function parseSipUri(uri: string): AddressResult<SipUri> {
   }
   const base = { scheme: scheme as SipUriScheme, host: host.endsWith('.') ? host.slice(0, -1) : host, ...(gr !== undefined && { gr }) };
   if (at < 0) return ok(base);
-  const user = percentDecodeUser(rest.slice(0, at).split(':')[0] ?? '');
+  const userinfo = rest.slice(0, at);
+  const password = userinfo.indexOf(':');
+  const user = percentDecodeUser(password >= 0 ? userinfo.slice(0, password) : userinfo);
   if (!user.ok) return user;
   return ok({ ...base, user: user.value });
 }
