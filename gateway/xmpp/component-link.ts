@@ -254,7 +254,7 @@ export class ComponentLink {
   #fail(s: Session, condition: StreamErrorCondition, why: string): void {
     if (s.closing) return;
     this.#log.warn({ condition, why }, 'closing component stream with a stream error');
-    this.#close(s, s.socket.connecting ? '' : streamError(condition), `${condition}: ${why}`);
+    this.#close(s, streamError(condition), `${condition}: ${why}`);
   }
 
   /** Write our last words, half-close, and give the peer GRACE_MS to close before destroying. */
@@ -265,6 +265,10 @@ export class ComponentLink {
     if (s.online) {
       s.online = false;
       this.#emitStatus(false, reason);
+    }
+    if (s.socket.connecting) {
+      s.socket.destroy(); // nothing was said yet: nothing to flush
+      return;
     }
     if (lastWords !== '' && s.socket.writable) s.socket.end(lastWords);
     else s.socket.end();
