@@ -15,7 +15,7 @@ export interface Child {
   readonly exited: Promise<ChildExit>;
   /** Whether the process has exited. */
   readonly hasExited: () => boolean;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  /** SIGTERM, then SIGKILL after `graceMs` (0: SIGKILL at once); resolves once the process is gone. */
   stop(graceMs?: number): Promise<ChildExit>;
 }
 
@@ -68,6 +68,10 @@ export function spawnChild(command: string, args: readonly string[], opts: Spawn
   });
   const stop = async (graceMs = 3000): Promise<ChildExit> => {
     if (!done) {
+      if (graceMs <= 0) {
+        proc.kill('SIGKILL');
+        return exited;
+      }
       proc.kill('SIGTERM');
       const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
       try {

@@ -53,8 +53,13 @@ export interface ProsodyHandle {
   addUser(user: string, password: string): Promise<void>;
   /** Stops the server (SIGTERM, then SIGKILL) and removes its directory. Idempotent. */
   stop(): Promise<void>;
-  /** Stops and starts again on the same ports with the same data (reconnect tests). */
-  restart(): Promise<void>;
+  /**
+   * Stops and starts again on the same ports with the same data (reconnect tests). Default: a clean
+   * shutdown (SIGTERM; clients get <system-shutdown/>; ~1 s with sessions open). `hard`: SIGKILL.
+   */
+  restart(opts?: { readonly hard?: boolean }): Promise<void>;
+  /** SIGKILL without cleanup, for fault injection; restart() brings it back. */
+  crash(): Promise<void>;
   /** Contents of prosody.log (and of the process output, if any). */
   logs(): string;
 }
@@ -201,10 +206,10 @@ export async function startProsody(o: ProsodyOptions): Promise<ProsodyHandle> {
     lastStartupMs = performance.now() - t0;
   };
 
-  const halt = async (): Promise<void> => {
+  const halt = async (hard = false): Promise<void> => {
     const c = child;
     child = undefined;
-    if (c) await c.stop();
+    if (c) await c.stop(hard ? 0 : 3000);
   };
 
   const handle: ProsodyHandle = {
@@ -221,11 +226,12 @@ export async function startProsody(o: ProsodyOptions): Promise<ProsodyHandle> {
       await halt();
       if (!o.keepDir) await rm(dir, { recursive: true, force: true });
     },
-    restart: async () => {
+    restart: async (opts) => {
       if (stopped) throw new Error('prosody harness: restart() after stop()');
-      await halt();
+      await halt(opts?.hard);
       await launch();
     },
+    crash: () => halt(true),
     logs,
   };
 

@@ -51,6 +51,11 @@ export interface SippStats {
 }
 
 export interface SippResult {
+  /**
+   * Exit code 0 and every one of the -m calls successful. Check this rather than `code`: SIPp
+   * stopped by SIGTERM (stop()) or by -timeout without -timeout_error also exits 0.
+   */
+  readonly ok: boolean;
   /** SIPp's exit code (null if killed by a signal). 0 = all calls succeeded. */
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -153,7 +158,9 @@ export async function startSipp(o: SippOptions): Promise<SippHandle> {
     const output = read(files.output).toString('utf8');
     const successful = lastCount(output, 'Successful call');
     const failed = lastCount(output, 'Failed call');
+    const calls = o.calls ?? 1;
     return {
+      ok: exit.code === 0 && failed === 0 && successful === calls,
       code: exit.code,
       signal: exit.signal,
       stats: successful === undefined || failed === undefined ? undefined : { successful, failed },

@@ -116,7 +116,7 @@ export async function connectClient(o: ClientOptions): Promise<XmppClient> {
       },
       onClose: () => {
         fail(new XmppClientError('stream closed by server'));
-        sock.end();
+        if (!sock.destroyed) sock.end('</stream:stream>');
       },
       onError: (err) => {
         fail(new XmppClientError(`XML parse error: ${err.message}`, { cause: err }));
