@@ -8,8 +8,11 @@ export interface Bus {
   /** Fire-and-forget to every subscriber (one per queue group). */
   publish(subject: string, data: unknown): void;
   subscribe(subject: string, handler: (data: unknown, subject: string) => void, opts?: { queue?: string }): Subscription;
-  /** Answer requests on a subject; with a queue group, one responder of the group answers each. */
-  serve(subject: string, handler: (data: unknown) => Promise<unknown> | unknown, opts?: { queue?: string }): Subscription;
+  /**
+   * Answer requests on a subject; with a queue group, one responder of the group answers each.
+   * The handler returns the answer or a promise of it.
+   */
+  serve(subject: string, handler: (data: unknown) => unknown, opts?: { queue?: string }): Subscription;
   request(subject: string, data: unknown, opts?: { timeoutMs?: number }): Promise<unknown>;
   close(): Promise<void>;
 }

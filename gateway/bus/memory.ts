@@ -3,7 +3,7 @@
 import { BusError, type Bus, type Subscription } from './bus.ts';
 
 interface Sub { subject: string; prefix?: string; queue?: string; handler: (data: unknown, subject: string) => void }
-interface Server { subject: string; queue?: string; handler: (data: unknown) => Promise<unknown> | unknown }
+interface Server { subject: string; queue?: string; handler: (data: unknown) => unknown }
 
 export class MemoryBus implements Bus {
   readonly #onError: (err: unknown, subject: string) => void;
@@ -33,14 +33,16 @@ export class MemoryBus implements Bus {
     const sub: Sub = { subject, handler };
     if (subject.endsWith('>')) sub.prefix = subject.slice(0, -1);
     if (opts.queue !== undefined) sub.queue = opts.queue;
-    this.#subs.push(sub);
+    // Copy on write, like unsubscribe: a publish in progress keeps the list it started with, so a
+    // handler that subscribes does not receive the message being dispatched (nor loop forever).
+    this.#subs = [...this.#subs, sub];
     return { unsubscribe: () => { this.#subs = this.#subs.filter((s) => s !== sub); } };
   }
 
-  serve(subject: string, handler: (data: unknown) => Promise<unknown> | unknown, opts: { queue?: string } = {}): Subscription {
+  serve(subject: string, handler: (data: unknown) => unknown, opts: { queue?: string } = {}): Subscription {
     const srv: Server = { subject, handler };
     if (opts.queue !== undefined) srv.queue = opts.queue;
-    this.#servers.push(srv);
+    this.#servers = [...this.#servers, srv];
     return { unsubscribe: () => { this.#servers = this.#servers.filter((s) => s !== srv); } };
   }
 
