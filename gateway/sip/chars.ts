@@ -1,0 +1,47 @@
+// Byte classes of the RFC 3261 §25.1 grammar, as lookup tables for the scanners.
+
+function table(chars: string, ranges: Array<[number, number]> = []): Uint8Array {
+  const t = new Uint8Array(256);
+  for (const c of chars) t[c.charCodeAt(0)] = 1;
+  for (const [a, b] of ranges) for (let c = a; c <= b; c++) t[c] = 1;
+  return t;
+}
+const ALNUM: Array<[number, number]> = [[0x30, 0x39], [0x41, 0x5a], [0x61, 0x7a]];
+
+/** token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" ) */
+export const TOKEN = table("-.!%*_+`'~", ALNUM);
+
+/** Characters of a user part: unreserved / escaped / user-unreserved (the "%" starts an escape). */
+export const USER = table("-_.!~*'()&=+$,;?/%", ALNUM);
+/** password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," ) */
+export const PASSWORD = table("-_.!~*'()&=+$,%", ALNUM);
+/** hostname characters (domain labels and IPv4). */
+export const HOST = table('-.', ALNUM);
+/** paramchar = param-unreserved / unreserved / escaped, plus "=" between name and value. */
+export const PARAM = table("[]/:&+$-_.!~*'()%", ALNUM);
+/** hnv-unreserved / unreserved / escaped, plus "=" and "&" separators of URI headers. */
+export const URI_HEADER = table("[]/?:+$-_.!~*'()%=&", ALNUM);
+/** IPv6 reference contents. */
+export const IPV6 = table(':.', [[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]]);
+export const DIGIT = table('', [[0x30, 0x39]]);
+
+export function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** True when every char of s is in the table and every "%" starts a valid escape. */
+export function allIn(s: string, t: Uint8Array, from = 0, to = s.length): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255 || t[c] !== 1) return false;
+    if (c === 0x25 && t !== TOKEN) {
+      if (!isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2)) || i + 2 >= to) return false;
+      i += 2;
+    }
+  }
+  return true;
+}
+
+export function isToken(s: string): boolean {
+  return s.length > 0 && allIn(s, TOKEN);
+}

@@ -1,0 +1,42 @@
+// What the endpoint needs from a transport (the consumer defines the interface). Implementations:
+// udp-transport.ts, tcp-transport.ts.
+import type { SipMessage } from './message.ts';
+import type { ParseError } from './parse-error.ts';
+
+export type TransportName = 'udp' | 'tcp';
+
+export interface Peer { address: string; port: number }
+
+export interface TransportSink {
+  /** A whole message arrived from peer. */
+  message(msg: SipMessage, peer: Peer, via: Transport): void;
+  /**
+   * A message could not be parsed. `fatal`: the stream cannot be framed any more; whatever the sink
+   * sends to peer synchronously from this call is written before the connection is closed.
+   */
+  parseError(err: ParseError, peer: Peer, via: Transport, fatal: boolean): void;
+}
+
+export interface Transport {
+  readonly name: TransportName;
+  readonly reliable: boolean;
+  readonly family: 4 | 6;
+  /** Address and port actually bound (after listen). */
+  readonly local: Peer;
+  listen(): Promise<void>;
+  close(): Promise<void>;
+  /** Sends one serialized message; over TCP, reuses an open connection to peer or opens one. */
+  send(bytes: Buffer, peer: Peer): Promise<void>;
+}
+
+/** Operational failure of a transport (connection refused, socket closed, ...). */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+}
+
+/** "never send to a broadcast address" (RFC 4475 bcast): limited broadcast and multicast. */
+export function isForbiddenDestination(address: string): boolean {
+  if (address === '255.255.255.255' || address === '0.0.0.0' || address === '::') return true;
+  const first = Number(address.split('.', 1)[0]);
+  return (!address.includes(':') && first >= 224) || /^ff/i.test(address);
+}

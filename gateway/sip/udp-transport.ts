@@ -1,0 +1,80 @@
+// UDP (RFC 3261 §18.1.1, §18.2.1): one datagram is one message.
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import type { Logger } from '../log.ts';
+import { parseDatagram } from './parser.ts';
+import { ParseError } from './parse-error.ts';
+import { isForbiddenDestination, TransportError } from './transport.ts';
+import type { Peer, Transport, TransportSink } from './transport.ts';
+
+export class UdpTransport implements Transport {
+  readonly name = 'udp';
+  readonly reliable = false;
+  readonly family: 4 | 6;
+  readonly #host: string;
+  readonly #port: number;
+  readonly #sink: TransportSink;
+  readonly #log: Logger;
+  readonly #socket: Socket;
+  #local: Peer | undefined;
+
+  constructor(host: string, port: number, family: 4 | 6, sink: TransportSink, log: Logger) {
+    this.#host = host;
+    this.#port = port;
+    this.family = family;
+    this.#sink = sink;
+    this.#log = log;
+    this.#socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    this.#socket.on('message', (buf, rinfo) => { this.#receive(buf, { address: rinfo.address, port: rinfo.port }); });
+    this.#socket.on('error', (err) => { this.#log.warn({ err }, 'sip udp socket error'); });
+  }
+
+  get local(): Peer {
+    if (!this.#local) throw new TransportError('udp transport not listening');
+    return this.#local;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#socket.once('error', reject);
+      this.#socket.bind(this.#port, this.#host, () => {
+        this.#socket.off('error', reject);
+        const a = this.#socket.address();
+        this.#local = { address: a.address, port: a.port };
+        resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.#socket.close(() => { resolve(); });
+      } catch {
+        resolve();
+      }
+    });
+  }
+
+  send(bytes: Buffer, peer: Peer): Promise<void> {
+    if (isForbiddenDestination(peer.address)) {
+      return Promise.reject(new TransportError(`refusing to send to ${peer.address}`));
+    }
+    return new Promise((resolve, reject) => {
+      this.#socket.send(bytes, peer.port, peer.address, (err) => {
+        if (err) reject(new TransportError(`udp send to ${peer.address}:${peer.port} failed`, { cause: err }));
+        else resolve();
+      });
+    });
+  }
+
+  #receive(buf: Buffer, peer: Peer): void {
+    try {
+      const r = parseDatagram(buf);
+      if (r instanceof ParseError) this.#sink.parseError(r, peer, this, false);
+      else this.#sink.message(r, peer, this);
+    } catch (err) {
+      this.#log.debug({ err, peer }, 'sip udp: message handling failed');
+    }
+  }
+}
