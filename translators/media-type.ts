@@ -46,7 +46,9 @@ export function parseMediaType(value: string): MediaType | undefined {
     if (p === '') continue;
     const pm = PARAM.exec(p.replace(/\s*=\s*/u, '='));
     if (pm === null) return undefined;
-    params.set((pm[1] ?? '').toLowerCase(), pm[2] ?? (pm[3] ?? '').replace(/\\(.)/gu, '$1'));
+    // Group 1 always matches; group 2 (token) or group 3 (quoted) holds the value.
+    const [, name, token, quoted] = pm as unknown as [string, string, string | undefined, string];
+    params.set(name.toLowerCase(), token ?? quoted.replace(/\\(.)/gu, '$1'));
   }
-  return { type: `${m[1] ?? ''}/${m[2] ?? ''}`.toLowerCase(), params };
+  return { type: head.trim().toLowerCase(), params };
 }
