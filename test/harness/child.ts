@@ -3,7 +3,7 @@
 // is killed, so a crashed test does not leave a peer holding its ports.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, rmSync } from 'node:fs';
 
 export interface ChildExit {
   readonly code: number | null;
@@ -27,20 +27,45 @@ export interface SpawnOptions {
 }
 
 const alive = new Set<ChildProcess>();
+const dirs = new Set<string>();
+
+/** Removes `dir` if the test process exits without the harness's stop(); returns the unregister. */
+export function removeOnExit(dir: string): () => void {
+  installExitHook();
+  dirs.add(dir);
+  return () => dirs.delete(dir);
+}
 let exitHookInstalled = false;
 
+function killAll(): void {
+  for (const p of alive) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const d of dirs) {
+    try {
+      rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // best effort
+    }
+  }
+}
+
+// 'exit' does not fire when the test process dies of a signal (tap's timeout sends SIGTERM), so
+// the signals are hooked too; the signal is re-raised when nobody else (e.g. tap) handles it.
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const p of alive) {
-      try {
-        p.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      killAll();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    });
+  }
 }
 
 export function spawnChild(command: string, args: readonly string[], opts: SpawnOptions): Child {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freeTcpPort, LOOPBACK } from './ports.ts';
-import { spawnChild } from './child.ts';
+import { spawnChild, removeOnExit } from './child.ts';
 import type { Child } from './child.ts';
 
 export const PROSODY_BIN = '/usr/bin/prosody';
@@ -162,6 +162,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function startProsody(o: ProsodyOptions): Promise<ProsodyHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-prosody-'));
+  const forget = o.keepDir ? () => false : removeOnExit(dir);
   const c2sPort = o.c2sPort ?? (await freeTcpPort());
   const componentPort = o.componentPort ?? (await freeTcpPort());
   const configFile = join(dir, 'prosody.cfg.lua');
@@ -225,6 +226,7 @@ export async function startProsody(o: ProsodyOptions): Promise<ProsodyHandle> {
       stopped = true;
       await halt();
       if (!o.keepDir) await rm(dir, { recursive: true, force: true });
+      forget();
     },
     restart: async (opts) => {
       if (stopped) throw new Error('prosody harness: restart() after stop()');
@@ -241,6 +243,7 @@ export async function startProsody(o: ProsodyOptions): Promise<ProsodyHandle> {
     stopped = true;
     await halt();
     if (!o.keepDir) await rm(dir, { recursive: true, force: true });
+    forget();
     throw err;
   }
   return handle;

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeSipPort, freeUdpPort, LOOPBACK } from './ports.ts';
-import { spawnChild } from './child.ts';
+import { spawnChild, removeOnExit } from './child.ts';
 import { parseSippTrace } from './sip-trace.ts';
 import type { SippTraceEntry } from './sip-trace.ts';
 
@@ -118,6 +118,7 @@ export async function startSipp(o: SippOptions): Promise<SippHandle> {
   for (const row of o.inf?.rows ?? []) for (const f of row) if (/[;\r\n]/.test(f)) throw new SippError(`inf field ${JSON.stringify(f)}: no ';' or line breaks`);
   const transport = o.transport ?? 'udp';
   const dir = await mkdtemp(join(tmpdir(), 'parley-sipp-'));
+  const forget = o.keepDir ? () => false : removeOnExit(dir);
   const port = o.port ?? (await freeSipPort());
   const controlPort = await freeUdpPort();
   const source = o.scenario.includes('/') ? o.scenario : join(SCENARIOS, o.scenario);
@@ -126,6 +127,7 @@ export async function startSipp(o: SippOptions): Promise<SippHandle> {
     await writeFile(scenario, render(await readFile(source, 'utf8'), o.params ?? {}));
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
+    forget();
     throw err;
   }
   const files = {
@@ -177,6 +179,7 @@ export async function startSipp(o: SippOptions): Promise<SippHandle> {
       await child.stop(1000);
       const result = await done;
       if (!o.keepDir) await rm(dir, { recursive: true, force: true });
+      forget();
       return result;
     })();
     return stopped;
