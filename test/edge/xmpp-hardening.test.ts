@@ -1,6 +1,8 @@
 // The XEP-0114 link against a scripted fake server: every defect of @xmpp/component 0.13.1 that
 // docs/xmpp-component.md lists, reproduced on the wire, ends in the RFC 6120 stream error and a
 // reconnect — never in a dead process, a lost character or an unbounded buffer.
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import t from 'tap';
 import type { Test } from 'tap';
 import { ComponentLink } from '../../gateway/xmpp/component-link.ts';
@@ -276,4 +278,29 @@ void t.test('whitespace keepalive: one space after 60 s idle, none while stanzas
   clock.advance(30_000);
   await settle();
   tt.equal(wrote().slice(afterSend), ' ', 'ping once idle for 60 s again');
+});
+
+void t.test('a server that never answers the stream header: connection-timeout stream error, then a retry', async (tt) => {
+  const seen: string[] = [];
+  const sockets: Socket[] = [];
+  const server = createServer((sock) => {
+    sockets.push(sock);
+    let got = '';
+    sock.on('data', (d: Buffer) => { got += d.toString(); });
+    sock.on('end', () => { seen.push(got); sock.end(); });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const link = new ComponentLink({ domain: DOMAIN, host: '127.0.0.1', port, secret: SECRET, log: silentLogger, handshakeTimeoutMs: 100, backoff: { initialMs: 20, maxMs: 40 }, random: () => 0 });
+  tt.teardown(async () => {
+    await link.stop();
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  });
+  await link.start();
+  tt.equal(link.online, false);
+  tt.match(seen[0], /<stream:error><connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/><\/stream:error><\/stream:stream>$/);
+  while (sockets.length < 2) await new Promise((r) => setTimeout(r, 10));
+  tt.pass('retried after the timeout');
 });
