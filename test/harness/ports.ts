@@ -4,6 +4,7 @@
 // are remembered so two components of one test never get the same one.
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -68,4 +69,17 @@ export async function freeTcpPorts(n: number): Promise<number[]> {
   const ports: number[] = [];
   for (let i = 0; i < n; i++) ports.push(await freeTcpPort());
   return ports;
+}
+
+/**
+ * Whether something is listening on TCP (or bound on UDP) 127.0.0.1:port, read from /proc/net
+ * (Linux). Unlike a probe connection, the peer sees nothing.
+ */
+export function isBound(port: number, transport: 'udp' | 'tcp'): boolean {
+  const table = readFileSync(`/proc/net/${transport}`, 'utf8');
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return table.split('\n').some((line) => {
+    const cols = line.trim().split(/\s+/);
+    return cols[1] === local && (transport === 'udp' || cols[3] === '0A');
+  });
 }

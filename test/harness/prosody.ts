@@ -6,8 +6,7 @@ import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
-import { freeTcpPort, LOOPBACK } from './ports.ts';
+import { freeTcpPort, isBound, LOOPBACK } from './ports.ts';
 import { spawnChild, removeOnExit } from './child.ts';
 import type { Child } from './child.ts';
 
@@ -144,20 +143,6 @@ async function writeAccount(dir: string, vhost: string, user: string, password: 
   await writeFile(file, `return {\n\t["password"] = ${luaString(password)};\n};\n`);
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: LOOPBACK, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function startProsody(o: ProsodyOptions): Promise<ProsodyHandle> {
@@ -201,7 +186,7 @@ export async function startProsody(o: ProsodyOptions): Promise<ProsodyHandle> {
         await c.stop();
         throw new Error(`prosody did not listen on 127.0.0.1:${wanted.join(', ')} in time; logs:\n${logs().slice(-4000)}`);
       }
-      for (const p of wanted) if (!ready.has(p) && (await canConnect(p))) ready.add(p);
+      for (const p of wanted) if (!ready.has(p) && isBound(p, 'tcp')) ready.add(p);
       if (ready.size < wanted.length) await sleep(15);
     }
     lastStartupMs = performance.now() - t0;

@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freeSipPort, freeUdpPort, LOOPBACK } from './ports.ts';
+import { freeSipPort, freeUdpPort, isBound, LOOPBACK } from './ports.ts';
 import { spawnChild, removeOnExit } from './child.ts';
 import { parseSippTrace } from './sip-trace.ts';
 import type { SippTraceEntry } from './sip-trace.ts';
@@ -87,16 +87,6 @@ export class SippError extends Error {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Whether something on 127.0.0.1:port is bound (UDP) or listening (TCP), from /proc/net. */
-function isBound(port: number, transport: 'udp' | 'tcp'): boolean {
-  const table = readFileSync(`/proc/net/${transport}`, 'utf8');
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return table.split('\n').some((line) => {
-    const cols = line.trim().split(/\s+/);
-    return cols[1] === local && (transport === 'udp' || cols[3] === '0A');
-  });
-}
 
 function lastCount(output: string, label: string): number | undefined {
   const re = new RegExp(`${label}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, 'g');
