@@ -11,11 +11,17 @@ import { StoreError, type DeliveryQueue, type QueuedItem } from './queue.ts';
 interface Segment { id: number; path: string; unacked: number; bytes: number }
 interface Waiter { seq: number; resolve: (seq: number) => void; reject: (err: Error) => void }
 
-export interface JournalOptions { dir: string; segmentBytes?: number }
+export interface JournalOptions {
+  dir: string;
+  segmentBytes?: number;
+  /** Observability: called after each write+fdatasync with the number of records it made durable. */
+  onCommit?: (batchSize: number) => void;
+}
 
 export class JournalQueue<T> implements DeliveryQueue<T> {
   readonly #dir: string;
   readonly #segmentBytes: number;
+  readonly #onCommit: ((batchSize: number) => void) | undefined;
   readonly #items = new Map<number, { item: T; segment: Segment }>();
   readonly #segments: Segment[] = [];
   #active!: Segment;
@@ -30,6 +36,7 @@ export class JournalQueue<T> implements DeliveryQueue<T> {
   private constructor(opts: JournalOptions) {
     this.#dir = opts.dir;
     this.#segmentBytes = opts.segmentBytes ?? 16 * 1024 * 1024;
+    this.#onCommit = opts.onCommit;
   }
 
   static async open<T>(opts: JournalOptions): Promise<JournalQueue<T>> {
@@ -84,7 +91,12 @@ export class JournalQueue<T> implements DeliveryQueue<T> {
   }
 
   #kick(): void {
-    this.#flushing ??= this.#flushLoop().finally(() => { this.#flushing = undefined; });
+    this.#flushing ??= this.#flushLoop().finally(() => {
+      this.#flushing = undefined;
+      // A record that arrived after the loop last found #pending empty, but before this callback
+      // ran, saw #flushing still set and did not start a loop: start one for it now.
+      if (this.#pending.length > 0) this.#kick();
+    });
   }
 
   async #flushLoop(): Promise<void> {
@@ -107,6 +119,7 @@ export class JournalQueue<T> implements DeliveryQueue<T> {
         this.#pending = [];
         return;
       }
+      this.#onCommit?.(batch.length);
       for (const w of waiters) w.resolve(w.seq);
       await this.#maintain();
     }
@@ -127,6 +140,13 @@ export class JournalQueue<T> implements DeliveryQueue<T> {
   async #openSegment(id: number): Promise<void> {
     const seg: Segment = { id, path: join(this.#dir, `${String(id).padStart(10, '0')}.seg`), unacked: 0, bytes: 0 };
     this.#fh = await open(seg.path, 'a');
+    // fdatasync makes the file's data durable, not its name: sync the directory once per segment.
+    const dir = await open(this.#dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
     this.#segments.push(seg);
     this.#active = seg;
   }
