@@ -2,7 +2,7 @@
 // Body text crosses byte for byte: no normalisation, no trimming, nothing silently altered.
 // What one side cannot carry is refused with a gateway error, never mangled.
 
-import { jidToSipUser, sipUriToXmppUser, sipUserToJid, xmppUserToSipUri, type AddressingOptions } from './address.ts';
+import { jidToSipUser, sipInstanceFromResource, sipUriToXmppUser, sipUserToJid, xmppUserToSipUri, type AddressingOptions } from './address.ts';
 import { GATEWAY_ERRORS, gatewayError, sipStatusToXmpp, type GatewayError, type GatewayErrorCode, type XmppError } from './errors.ts';
 import { bareJid, formatJid, parseJid } from './jid.ts';
 import { parseCpim } from './cpim.ts';
@@ -195,10 +195,11 @@ export function xmppMessageToSip(stanza: XmlElement, mode: AddressingOptions): M
   if (toAttr === undefined || fromAttr === undefined) return fail(gatewayError('address-malformed', 'the message lacks a from or to address'));
   const to = parseJid(toAttr);
   if (!to.ok) return to;
-  const requestUri = jidToSipUser(to.value, mode);
-  if (!requestUri.ok) return requestUri;
+  // To is the address of record; the Request-URI adds the GRUU when the JID names a resource.
   const toUri = jidToSipUser(bareJid(to.value), mode);
   if (!toUri.ok) return toUri;
+  const resource = to.value.resource;
+  const requestUri = resource === undefined ? toUri.value : `${toUri.value};gr=${sipInstanceFromResource(resource)}`;
   const from = parseJid(fromAttr);
   if (!from.ok) return from;
   const fromUri = xmppUserToSipUri(bareJid(from.value));
@@ -215,7 +216,7 @@ export function xmppMessageToSip(stanza: XmlElement, mode: AddressingOptions): M
   const threadText = thread === undefined ? '' : text(thread);
 
   return ok({
-    requestUri: requestUri.value,
+    requestUri,
     from: fromUri.value,
     to: toUri.value,
     headers,

@@ -25,7 +25,7 @@ const XEP0106_EXAMPLES: [string, string][] = [
   ['c:\\5commas', 'c\\3a\\5c5commas'],
 ];
 for (const [plain, esc] of XEP0106_EXAMPLES) {
-  t.test(`XEP-0106 example: ${plain}@example.com ↔ ${esc}@example.com`, (t) => {
+  void t.test(`XEP-0106 example: ${plain}@example.com ↔ ${esc}@example.com`, (t) => {
     t.same(escapeLocalpart(plain), { ok: true, value: esc });
     t.equal(unescapeLocalpart(esc), plain);
     const jid = sipUserToJid(`sip:${percentEncodeUser(plain)}@example.com`, direct);
@@ -35,18 +35,18 @@ for (const [plain, esc] of XEP0106_EXAMPLES) {
   });
 }
 
-t.test('XEP-0106: exactly ten characters are escaped, as data', (t) => {
+void t.test('XEP-0106: exactly ten characters are escaped, as data', (t) => {
   t.same(XEP0106_ESCAPES.map(([c]) => c).join(''), ' "&\'/:<>@\\');
   t.same(XEP0106_ESCAPES.map(([, e]) => e), ['\\20', '\\22', '\\26', '\\27', '\\2f', '\\3a', '\\3c', '\\3e', '\\40', '\\5c']);
   t.end();
 });
 
-t.test('XEP-0106: a backslash not starting an escape stays as it is', (t) => {
+void t.test('XEP-0106: a backslash not starting an escape stays as it is', (t) => {
   t.same(escapeLocalpart('a\\zz\\4'), { ok: true, value: 'a\\zz\\4' });
   t.end();
 });
 
-t.test('XEP-0106: a leading or trailing space is refused (\\20 may not begin or end a localpart)', (t) => {
+void t.test('XEP-0106: a leading or trailing space is refused (\\20 may not begin or end a localpart)', (t) => {
   for (const s of [' alice', 'alice ']) {
     const r = escapeLocalpart(s);
     t.equal(r.ok, false);
@@ -57,7 +57,7 @@ t.test('XEP-0106: a leading or trailing space is refused (\\20 may not begin or 
   t.end();
 });
 
-t.test('XEP-0106: unescaping leaves non-escape sequences and unknown codes alone', (t) => {
+void t.test('XEP-0106: unescaping leaves non-escape sequences and unknown codes alone', (t) => {
   t.equal(unescapeLocalpart('a\\41b\\5c20'), 'a\\41b\\20');
   t.end();
 });
@@ -84,7 +84,7 @@ const SIP_TO_JID: [string, string, string][] = [
   ['sip:alice@corp.example;gr', 'alice@corp.example', 'a gr without value names no resource'],
 ];
 for (const [uri, jid, rule] of SIP_TO_JID) {
-  t.test(`SIP → XMPP (direct): ${rule}`, (t) => {
+  void t.test(`SIP → XMPP (direct): ${rule}`, (t) => {
     const r = sipUserToJid(uri, direct);
     t.ok(r.ok);
     if (r.ok) t.equal(formatJid(r.value), jid);
@@ -113,7 +113,7 @@ const SIP_BAD: [string, string, string][] = [
   [`sip:${'a'.repeat(1024)}@corp.example`, 'address-malformed', 'a user part over 1023 bytes is malformed'],
 ];
 for (const [uri, code, rule] of SIP_BAD) {
-  t.test(`SIP → XMPP: ${rule}`, (t) => {
+  void t.test(`SIP → XMPP: ${rule}`, (t) => {
     const r = sipUserToJid(uri, direct);
     t.equal(r.ok, false);
     if (!r.ok) t.equal(r.error.code, code);
@@ -133,7 +133,7 @@ const SIP_TO_ESCAPED: [string, string, string][] = [
   ['sip:alice@corp.example;gr=6c6170746f70', 'alice%corp.example@sip.xmpp.example/laptop', 'a hex gr becomes the resource'],
 ];
 for (const [uri, jid, rule] of SIP_TO_ESCAPED) {
-  t.test(`SIP → XMPP (escaped): ${rule}`, (t) => {
+  void t.test(`SIP → XMPP (escaped): ${rule}`, (t) => {
     const r = sipUserToJid(uri, escaped);
     t.ok(r.ok);
     if (r.ok) t.equal(formatJid(r.value), jid);
@@ -141,23 +141,23 @@ for (const [uri, jid, rule] of SIP_TO_ESCAPED) {
   });
 }
 
-t.test('SIP → XMPP (escaped): a URI without user part has no escaped JID', (t) => {
+void t.test('SIP → XMPP (escaped): a URI without user part has no escaped JID', (t) => {
   const r = sipUserToJid('sip:corp.example', escaped);
   t.equal(r.ok, false);
   t.end();
 });
 
-t.test('SIP → XMPP (escaped): a bad gateway domain is refused', (t) => {
+void t.test('SIP → XMPP (escaped): a bad gateway domain is refused', (t) => {
   t.equal(sipUserToJid('sip:alice@corp.example', { addressing: 'escaped', gatewayDomain: '' }).ok, false);
   t.end();
 });
 
-t.test('SIP → XMPP (escaped): a leading space in the user part is refused', (t) => {
+void t.test('SIP → XMPP (escaped): a leading space in the user part is refused', (t) => {
   t.equal(sipUserToJid('sip:%20alice@corp.example', escaped).ok, false);
   t.end();
 });
 
-t.test('SIP → XMPP (escaped): a localpart over 1023 bytes once the domain is added is refused', (t) => {
+void t.test('SIP → XMPP (escaped): a localpart over 1023 bytes once the domain is added is refused', (t) => {
   t.equal(sipUserToJid(`sip:${'a'.repeat(1015)}@corp.example`, escaped).ok, false);
   t.end();
 });
@@ -174,7 +174,7 @@ const ESCAPED_TO_SIP: [string, string, string][] = [
   ['alice%[2001\\3adb8\\3a\\3a1]@sip.xmpp.example', 'sip:alice@[2001:db8::1]', 'an escaped IPv6 host is unescaped'],
 ];
 for (const [jid, uri, rule] of ESCAPED_TO_SIP) {
-  t.test(`XMPP → SIP (escaped): ${rule}`, (t) => {
+  void t.test(`XMPP → SIP (escaped): ${rule}`, (t) => {
     t.same(jidToSipUser(jid, escaped), { ok: true, value: uri });
     t.end();
   });
@@ -190,7 +190,7 @@ const ESCAPED_BAD: [string, string, string][] = [
   ['a b@sip.xmpp.example', 'address-malformed', 'an invalid JID is malformed'],
 ];
 for (const [jid, code, rule] of ESCAPED_BAD) {
-  t.test(`XMPP → SIP (escaped): ${rule}`, (t) => {
+  void t.test(`XMPP → SIP (escaped): ${rule}`, (t) => {
     const r = jidToSipUser(jid, escaped);
     t.equal(r.ok, false);
     if (!r.ok) t.equal(r.error.code, code);
@@ -198,12 +198,12 @@ for (const [jid, code, rule] of ESCAPED_BAD) {
   });
 }
 
-t.test('XMPP → SIP (escaped): a bad gateway domain is refused', (t) => {
+void t.test('XMPP → SIP (escaped): a bad gateway domain is refused', (t) => {
   t.equal(jidToSipUser('a%b.example@x.example', { addressing: 'escaped', gatewayDomain: '' }).ok, false);
   t.end();
 });
 
-t.test('XMPP → SIP (escaped): a trailing dot of the SIP domain is dropped', (t) => {
+void t.test('XMPP → SIP (escaped): a trailing dot of the SIP domain is dropped', (t) => {
   t.same(jidToSipUser('alice%corp.example.@sip.xmpp.example', escaped), { ok: true, value: 'sip:alice@corp.example' });
   t.end();
 });
@@ -218,32 +218,32 @@ const DIRECT_TO_SIP: [string, string, string][] = [
   ['bob@xmpp.example/Phone 1', 'sip:bob@xmpp.example;gr=50686f6e652031', 'a resource becomes a hex gr'],
 ];
 for (const [jid, uri, rule] of DIRECT_TO_SIP) {
-  t.test(`XMPP → SIP (direct): ${rule}`, (t) => {
+  void t.test(`XMPP → SIP (direct): ${rule}`, (t) => {
     t.same(xmppUserToSipUri(jid), { ok: true, value: uri });
     t.same(jidToSipUser(jid, direct), { ok: true, value: uri });
     t.end();
   });
 }
 
-t.test('XMPP → SIP: a Jid value is taken as already parsed', (t) => {
+void t.test('XMPP → SIP: a Jid value is taken as already parsed', (t) => {
   t.same(xmppUserToSipUri({ local: 'bob', domain: 'xmpp.example' }), { ok: true, value: 'sip:bob@xmpp.example' });
   t.same(jidToSipUser({ local: 'a%b.example', domain: 'sip.xmpp.example' }, escaped), { ok: true, value: 'sip:a@b.example' });
   t.end();
 });
 
-t.test('XMPP → SIP: an IDN domain cannot be written in a SIP URI and is refused (no punycode, ours)', (t) => {
+void t.test('XMPP → SIP: an IDN domain cannot be written in a SIP URI and is refused (no punycode, ours)', (t) => {
   const r = xmppUserToSipUri('bob@bücher.example');
   t.equal(r.ok, false);
   if (!r.ok) t.equal(r.error.code, 'address-malformed');
   t.end();
 });
 
-t.test('XMPP → SIP: an invalid JID is refused', (t) => {
+void t.test('XMPP → SIP: an invalid JID is refused', (t) => {
   t.equal(xmppUserToSipUri('@x.example').ok, false);
   t.end();
 });
 
-t.test('round trip: SIP → XMPP → SIP gives the case-mapped URI back', (t) => {
+void t.test('round trip: SIP → XMPP → SIP gives the case-mapped URI back', (t) => {
   for (const uri of ['sip:alice@corp.example', 'sip:at&t%20guy@corp.example', 'sip:j%C3%BCrgen@corp.example', 'sip:c:%5C5commas@corp.example']) {
     for (const mode of [direct, escaped]) {
       const j = sipUserToJid(uri.replace('c:', 'c%3A'), mode);
@@ -255,7 +255,7 @@ t.test('round trip: SIP → XMPP → SIP gives the case-mapped URI back', (t) =>
 });
 
 // GRUU
-t.test('gr: a resource is hex-encoded and decodes back', (t) => {
+void t.test('gr: a resource is hex-encoded and decodes back', (t) => {
   t.equal(sipInstanceFromResource('home'), '686f6d65');
   t.equal(sipInstanceFromResource('手机'), 'e6898be69cba');
   t.same(resourceFromGr('E6898BE69CBA'), { ok: true, value: '手机' });
@@ -270,7 +270,7 @@ const GR_BAD: [string, string][] = [
   ['07', 'hex of a control character fails the resourcepart profile'],
 ];
 for (const [gr, rule] of GR_BAD) {
-  t.test(`gr: ${rule}`, (t) => {
+  void t.test(`gr: ${rule}`, (t) => {
     const r = resourceFromGr(gr);
     t.equal(r.ok, false);
     if (!r.ok) t.equal(r.error.code, 'address-malformed');
@@ -279,24 +279,24 @@ for (const [gr, rule] of GR_BAD) {
 }
 
 // lower-level helpers
-t.test('percentEncodeUser() leaves the RFC 3261 user characters and encodes the rest in uppercase hex', (t) => {
+void t.test('percentEncodeUser() leaves the RFC 3261 user characters and encodes the rest in uppercase hex', (t) => {
   t.equal(percentEncodeUser("az09-_.!~*'()&=+$,;?/"), "az09-_.!~*'()&=+$,;?/");
   t.equal(percentEncodeUser(' @:%é'), '%20%40%3A%25%C3%A9');
   t.end();
 });
 
-t.test('percentDecodeUser() decodes escapes in either case', (t) => {
+void t.test('percentDecodeUser() decodes escapes in either case', (t) => {
   t.same(percentDecodeUser('a%2fb%2Fc'), { ok: true, value: 'a/b/c' });
   t.end();
 });
 
-t.test('parseSipUri() reports scheme, decoded user, lowercased host and gr', (t) => {
+void t.test('parseSipUri() reports scheme, decoded user, lowercased host and gr', (t) => {
   t.same(parseSipUri('sips:Bob%40x@Host.Example:5061;GR=6162;lr?h=v'), { ok: true, value: { scheme: 'sips', user: 'Bob@x', host: 'host.example', gr: '6162' } });
   t.same(parseSipUri('im:host.example'), { ok: true, value: { scheme: 'im', host: 'host.example' } });
   t.end();
 });
 
-t.test('sipUserToLocalpart() maps, escapes and enforces', (t) => {
+void t.test('sipUserToLocalpart() maps, escapes and enforces', (t) => {
   t.same(sipUserToLocalpart('John Doe'), { ok: true, value: 'john\\20doe' });
   t.end();
 });

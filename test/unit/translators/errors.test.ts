@@ -21,7 +21,7 @@ const REGISTRY: [GatewayErrorCode, number, string, string, string][] = [
   ['internal', 500, 'cancel', 'internal-server-error', 'an internal failure is 500 / internal-server-error'],
 ];
 for (const [code, status, type, condition, rule] of REGISTRY) {
-  t.test(`registry: ${rule}`, (t) => {
+  void t.test(`registry: ${rule}`, (t) => {
     const e = GATEWAY_ERRORS[code];
     t.equal(e.sip.status, status);
     t.same(e.xmpp, { type, condition });
@@ -30,57 +30,57 @@ for (const [code, status, type, condition, rule] of REGISTRY) {
   });
 }
 
-t.test('the registry holds exactly the rows tested above', (t) => {
+void t.test('the registry holds exactly the rows tested above', (t) => {
   t.same(Object.keys(GATEWAY_ERRORS).sort(), REGISTRY.map((r) => r[0]).sort());
   t.end();
 });
 
-t.test('no per-user or per-agreement refusal is a 503', (t) => {
+void t.test('no per-user or per-agreement refusal is a 503', (t) => {
   for (const code of ['no-agreement', 'user-not-enabled', 'rate-limited', 'too-large'] as const) t.equal(GATEWAY_ERRORS[code].sip.status, 403 + (code === 'too-large' ? 10 : 0));
   t.end();
 });
 
-t.test('every registry condition carries its RFC 6120 default type, except not-ready (wait, ours)', (t) => {
+void t.test('every registry condition carries its RFC 6120 default type, except not-ready (wait, ours)', (t) => {
   for (const [code, e] of Object.entries(GATEWAY_ERRORS)) {
     if (code !== 'not-ready') t.equal(e.xmpp.type, DEFAULT_ERROR_TYPE[e.xmpp.condition], code);
   }
   t.end();
 });
 
-t.test('permanent flag: rate-limited, not-ready and internal are transient, the rest permanent', (t) => {
+void t.test('permanent flag: rate-limited, not-ready and internal are transient, the rest permanent', (t) => {
   const transient = Object.entries(GATEWAY_ERRORS).filter(([, e]) => !e.permanent).map(([c]) => c).sort();
   t.same(transient, ['internal', 'not-ready', 'rate-limited']);
   t.end();
 });
 
-t.test('gatewayError() takes the registry text when no detail is given', (t) => {
+void t.test('gatewayError() takes the registry text when no detail is given', (t) => {
   t.same(gatewayError('internal'), { code: 'internal', detail: GATEWAY_ERRORS.internal.text });
   t.same(gatewayError('too-large', 'over 1300 bytes'), { code: 'too-large', detail: 'over 1300 bytes' });
   t.end();
 });
 
-t.test('isGatewayErrorCode() knows the registry and nothing else', (t) => {
+void t.test('isGatewayErrorCode() knows the registry and nothing else', (t) => {
   t.ok(isGatewayErrorCode('rate-limited'));
   t.notOk(isGatewayErrorCode('toString'));
   t.end();
 });
 
-t.test('sipResponseFor() answers the registry status with a reason phrase naming the cause', (t) => {
+void t.test('sipResponseFor() answers the registry status with a reason phrase naming the cause', (t) => {
   t.same(sipResponseFor(gatewayError('bad-request', 'body is not valid UTF-8')), { status: 400, reason: 'body is not valid UTF-8' });
   t.end();
 });
 
-t.test('sipResponseFor() never lets CR, LF or controls into a reason phrase (RFC 3261 §25.1)', (t) => {
+void t.test('sipResponseFor() never lets CR, LF or controls into a reason phrase (RFC 3261 §25.1)', (t) => {
   t.same(sipResponseFor(gatewayError('no-agreement', 'a\r\nVia: evil\t\u0000x')), { status: 403, reason: 'a Via: evil x' });
   t.end();
 });
 
-t.test('sipResponseFor() falls back to the registry phrase for an empty detail', (t) => {
+void t.test('sipResponseFor() falls back to the registry phrase for an empty detail', (t) => {
   t.same(sipResponseFor({ code: 'rate-limited', detail: ' \r\n' }), { status: 403, reason: 'Rate limit exceeded' });
   t.end();
 });
 
-t.test('sipResponseFor() keeps a reason phrase to 120 characters', (t) => {
+void t.test('sipResponseFor() keeps a reason phrase to 120 characters', (t) => {
   const r = sipResponseFor(gatewayError('internal', 'é'.repeat(300)));
   t.equal(Array.from(r.reason).length, 120);
   t.ok(r.reason.endsWith('…'));
@@ -90,7 +90,7 @@ t.test('sipResponseFor() keeps a reason phrase to 120 characters', (t) => {
 // ---- (b) RFC 7247 §7.1 XMPP → SIP, one subtest per row
 for (const row of XMPP_TO_SIP) {
   const alt = row.alt !== undefined ? ` (${row.alt.status} when ${row.alt.when})` : '';
-  t.test(`XMPP ${row.condition} maps to SIP ${row.status}${alt} (RFC 7247 §7.1)${row.note !== undefined ? ` ${row.note}` : ''}`, (t) => {
+  void t.test(`XMPP ${row.condition} maps to SIP ${row.status}${alt} (RFC 7247 §7.1)${row.note !== undefined ? ` ${row.note}` : ''}`, (t) => {
     t.equal(xmppConditionToSip(row.condition).status, row.status);
     if (row.alt !== undefined) t.equal(xmppConditionToSip(row.condition, { [row.alt.when]: true }).status, row.alt.status);
     t.ok(xmppConditionToSip(row.condition).status < 600, '6xx never by default (ours)');
@@ -98,17 +98,17 @@ for (const row of XMPP_TO_SIP) {
   });
 }
 
-t.test('the XMPP → SIP table has one row per RFC 6120 condition', (t) => {
+void t.test('the XMPP → SIP table has one row per RFC 6120 condition', (t) => {
   t.same(XMPP_TO_SIP.map((r) => r.condition).sort(), [...STANZA_ERROR_CONDITIONS].sort());
   t.end();
 });
 
-t.test('an unknown XMPP condition is read as undefined-condition → 400', (t) => {
+void t.test('an unknown XMPP condition is read as undefined-condition → 400', (t) => {
   t.same(xmppConditionToSip('made-up-condition'), { status: 400, reason: 'Bad Request' });
   t.end();
 });
 
-t.test('a hint for another row changes nothing', (t) => {
+void t.test('a hint for another row changes nothing', (t) => {
   t.equal(xmppConditionToSip('gone', { timeout: true }).status, 410);
   t.same(xmppConditionToSip('gone', { newAddress: true }), { status: 301, reason: 'Moved Permanently' });
   t.end();
@@ -117,7 +117,7 @@ t.test('a hint for another row changes nothing', (t) => {
 // ---- RFC 7247 §7.2 SIP → XMPP, one subtest per row
 for (const row of SIP_TO_XMPP) {
   const label = row.status === 300 ? '3xx' : String(row.status);
-  t.test(`SIP ${label} maps to ${row.condition}/${DEFAULT_ERROR_TYPE[row.condition]} (RFC 7247 §7.2, type per RFC 6120 §8.3.3)`, (t) => {
+  void t.test(`SIP ${label} maps to ${row.condition}/${DEFAULT_ERROR_TYPE[row.condition]} (RFC 7247 §7.2, type per RFC 6120 §8.3.3)`, (t) => {
     t.same(sipStatusToXmpp(row.status), { type: DEFAULT_ERROR_TYPE[row.condition], condition: row.condition });
     t.end();
   });
@@ -137,19 +137,19 @@ const SPOT: [number, string, string, string][] = [
   [404.5, 'undefined-condition', 'cancel', 'a non-integer status is undefined-condition (ours)'],
 ];
 for (const [status, condition, type, rule] of SPOT) {
-  t.test(rule, (t) => {
+  void t.test(rule, (t) => {
     t.same(sipStatusToXmpp(status), { type, condition });
     t.end();
   });
 }
 
-t.test('isXmppCondition() accepts the RFC 6120 conditions only', (t) => {
+void t.test('isXmppCondition() accepts the RFC 6120 conditions only', (t) => {
   t.ok(isXmppCondition('gone'));
   t.notOk(isXmppCondition('teapot'));
   t.end();
 });
 
-t.test('reasonPhrase() gives the RFC 3261 phrase, the class phrase, or Unknown', (t) => {
+void t.test('reasonPhrase() gives the RFC 3261 phrase, the class phrase, or Unknown', (t) => {
   t.equal(reasonPhrase(480), 'Temporarily Unavailable');
   t.equal(reasonPhrase(499), 'Bad Request');
   t.equal(reasonPhrase(799), 'Unknown');

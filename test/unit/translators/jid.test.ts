@@ -21,7 +21,7 @@ const LOCAL_OK: [string, string, string][] = [
   ['مرحبا\u0651', 'مرحبا\u0651', 'a right-to-left localpart may end in a nonspacing mark'],
 ];
 for (const [input, out, rule] of LOCAL_OK) {
-  t.test(`localpart: ${rule}`, (t) => {
+  void t.test(`localpart: ${rule}`, (t) => {
     t.same(localpartProfile(input), { ok: true, value: out });
     t.end();
   });
@@ -63,7 +63,7 @@ const LOCAL_BAD: [string, string][] = [
   ['é'.repeat(512), 'the 1023-byte limit counts UTF-8 bytes, not characters'],
 ];
 for (const [input, rule] of LOCAL_BAD) {
-  t.test(`localpart: ${rule}`, (t) => {
+  void t.test(`localpart: ${rule}`, (t) => {
     const r = localpartProfile(input);
     t.equal(r.ok, false);
     if (!r.ok) t.equal(r.error.code, 'address-malformed');
@@ -71,23 +71,23 @@ for (const [input, rule] of LOCAL_BAD) {
   });
 }
 
-t.test('localpart: exactly 1023 bytes is accepted', (t) => {
+void t.test('localpart: exactly 1023 bytes is accepted', (t) => {
   t.equal(localpartProfile('a'.repeat(1023)).ok, true);
   t.end();
 });
 
-t.test('mapLocalpart() and checkLocalpart() are the two halves of the profile', (t) => {
+void t.test('mapLocalpart() and checkLocalpart() are the two halves of the profile', (t) => {
   t.equal(mapLocalpart('Ａb'), 'ab');
   t.equal(checkLocalpart('A').ok, true, 'enforcement alone does not lowercase nor refuse ASCII capitals');
   t.end();
 });
 
-t.test('widthMap() maps only the fullwidth and halfwidth forms', (t) => {
+void t.test('widthMap() maps only the fullwidth and halfwidth forms', (t) => {
   t.equal(widthMap('Ａ\u2163'), 'A\u2163');
   t.end();
 });
 
-t.test('utf8Length() counts UTF-8 bytes', (t) => {
+void t.test('utf8Length() counts UTF-8 bytes', (t) => {
   t.equal(utf8Length('aé😀'), 1 + 2 + 4);
   t.end();
 });
@@ -110,7 +110,7 @@ const DOMAINS: [string, string | undefined, string][] = [
   [Array(300).fill('abc').join('.'), undefined, 'a domainpart over 1023 bytes is refused'],
 ];
 for (const [input, out, rule] of DOMAINS) {
-  t.test(`domainpart: ${rule}`, (t) => {
+  void t.test(`domainpart: ${rule}`, (t) => {
     const r = domainpartProfile(input);
     if (out === undefined) t.equal(r.ok, false);
     else t.same(r, { ok: true, value: out });
@@ -131,7 +131,7 @@ const RESOURCES: [string, string | undefined, string][] = [
   ['r'.repeat(1024), undefined, 'a resourcepart over 1023 bytes is refused'],
 ];
 for (const [input, out, rule] of RESOURCES) {
-  t.test(`resourcepart: ${rule}`, (t) => {
+  void t.test(`resourcepart: ${rule}`, (t) => {
     const r = resourcepartProfile(input);
     if (out === undefined) t.equal(r.ok, false);
     else t.same(r, { ok: true, value: out });
@@ -150,7 +150,7 @@ const JIDS: [string, object | undefined, string][] = [
   ['alice@', undefined, 'an empty domainpart is refused'],
 ];
 for (const [input, out, rule] of JIDS) {
-  t.test(`parseJid: ${rule}`, (t) => {
+  void t.test(`parseJid: ${rule}`, (t) => {
     const r = parseJid(input);
     if (out === undefined) {
       t.equal(r.ok, false);
@@ -162,18 +162,18 @@ for (const [input, out, rule] of JIDS) {
   });
 }
 
-t.test('formatJid() writes local@domain/resource, leaving out absent parts', (t) => {
+void t.test('formatJid() writes local@domain/resource, leaving out absent parts', (t) => {
   t.equal(formatJid({ local: 'a', domain: 'b.example', resource: 'r/1' }), 'a@b.example/r/1');
   t.equal(formatJid({ domain: 'b.example' }), 'b.example');
   t.end();
 });
 
-t.test('bareJid() drops the resource', (t) => {
+void t.test('bareJid() drops the resource', (t) => {
   t.same(bareJid({ local: 'a', domain: 'b', resource: 'r' }), { local: 'a', domain: 'b' });
   t.end();
 });
 
-t.test('makeJid() prepares each part and reports the first invalid one', (t) => {
+void t.test('makeJid() prepares each part and reports the first invalid one', (t) => {
   t.same(makeJid({ local: 'A', domain: 'B.example', resource: 'R' }), { ok: true, value: { local: 'a', domain: 'b.example', resource: 'R' } });
   t.equal(makeJid({ domain: '' }).ok, false);
   t.equal(makeJid({ local: 'a b', domain: 'x.example' }).ok, false);

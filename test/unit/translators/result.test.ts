@@ -1,12 +1,12 @@
 import t from 'tap';
 import { fail, ok } from '../../../translators/result.ts';
 
-t.test('ok() wraps a value as a success', (t) => {
+void t.test('ok() wraps a value as a success', (t) => {
   t.same(ok(42), { ok: true, value: 42 });
   t.end();
 });
 
-t.test('fail() wraps an error as a failure', (t) => {
+void t.test('fail() wraps an error as a failure', (t) => {
   t.same(fail({ code: 'internal' }), { ok: false, error: { code: 'internal' } });
   t.end();
 });
