@@ -15,6 +15,6 @@ export function parseCSeq(s: string): CSeq | HeaderValueError {
 
 /** Max-Forwards = 1*DIGIT, 0 to 255 (§20.22). */
 export function parseMaxForwards(s: string): number | HeaderValueError {
-  const n = /^\d{1,3}$/.test(s) ? Number(s) : 256;
+  const n = /^\d{1,10}$/.test(s) ? Number(s) : 256;
   return n <= 255 ? n : new HeaderValueError('malformed Max-Forwards');
 }

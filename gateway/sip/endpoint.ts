@@ -233,7 +233,7 @@ export class SipEndpoint {
       return;
     }
     const id = {
-      method: req.method, uri: req.uri, topVia: checked.vias[0] as Via, topViaText: text, callId: checked.callId,
+      source: `${t.name}|${peer.address}|${peer.port}`, method: req.method, uri: req.uri, topVia: checked.vias[0] as Via, topViaText: text, callId: checked.callId,
       cseq: checked.cseq, fromTag: checked.from.tag, toTag: checked.to.tag,
     };
     const key = serverKey(id);

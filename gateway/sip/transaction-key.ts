@@ -3,6 +3,8 @@ import { MAGIC_COOKIE } from './via.ts';
 import type { Via } from './via.ts';
 
 export interface RequestIdentity {
+  /** transport and source address of the request, e.g. "udp|192.0.2.1|5060" */
+  source: string;
   method: string;
   uri: string;
   topVia: Via;
@@ -23,13 +25,16 @@ export interface RequestIdentity {
  * transaction, and the method of the request matches the method of the request that created the
  * transaction, except for ACK". Otherwise the RFC 2543 procedure of §17.2.3 compares Request-URI,
  * To tag, From tag, Call-ID, CSeq and top Via.
+ * Keys also carry the transport and source address: a retransmission comes from where the
+ * original came from, and two peers that happen to reuse a branch (RFC 4475 reuses "z9hG4bKkdjuw"
+ * across messages) must not be answered with each other's responses.
  */
 export function serverBaseKey(r: RequestIdentity): string {
   const v = r.topVia;
   if (v.branch !== undefined && v.branch.startsWith(MAGIC_COOKIE)) {
-    return `${v.branch}|${v.host.toLowerCase()}:${v.port ?? ''}`;
+    return `${r.source}|${v.branch}|${v.host.toLowerCase()}:${v.port ?? ''}`;
   }
-  return `2543|${r.uri}|${r.toTag ?? ''}|${r.fromTag ?? ''}|${r.callId}|${r.cseq}|${r.topViaText}`;
+  return `${r.source}|2543|${r.uri}|${r.toTag ?? ''}|${r.fromTag ?? ''}|${r.callId}|${r.cseq}|${r.topViaText}`;
 }
 
 export function serverKey(r: RequestIdentity): string {
