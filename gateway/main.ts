@@ -55,7 +55,10 @@ export async function startGateway(config: ParleyConfig, opts: { log?: Logger } 
   let sipBound: Gateway['sipBound'] = [];
   if (roles.has('sip')) {
     const endpoint = new SipEndpoint({
-      listen: config.sip.listen, domains: config.sip.domains, log: log.child({ edge: 'sip' }),
+      listen: config.sip.listen,
+      // A gateway answers for the remote (XMPP) domains too: which ones federate is the core's
+      // policy decision (403 with a reason), not the SIP edge's.
+      domains: ['*'], log: log.child({ edge: 'sip' }),
       ...(config.sip.outboundProxy !== undefined ? { outboundProxy: config.sip.outboundProxy } : {}),
     });
     const sub = bindSipRole({ endpoint, bus, metrics, log, now });

@@ -3,7 +3,8 @@
 import type { XmlElement, XmlNode } from '../../translators/xml.ts';
 
 export function escapeText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  // A raw CR would be normalised away by the receiving parser (XML 1.0 §2.11): write it as a reference.
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
 }
 
 export function escapeAttr(s: string): string {
