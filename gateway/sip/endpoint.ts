@@ -306,7 +306,7 @@ export class SipEndpoint {
       }
     }
     const host = canonicalHost(checked.uri.host);
-    if (!this.#domains.has(host) && !this.#transports.some((x) => canonicalHost(x.local.address) === host)) {
+    if (!this.#domains.has('*') && !this.#domains.has(host) && !this.#transports.some((x) => canonicalHost(x.local.address) === host)) {
       respond(404, 'Not Found (domain not served here)');
       return;
     }

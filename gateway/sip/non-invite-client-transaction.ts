@@ -113,8 +113,8 @@ export class NonInviteClientTransaction {
     }
   }
 
+  /** Callers ensure the state is not yet Terminated (every timer is cancelled on the way in). */
   #terminate(): void {
-    if (this.#state === 'terminated') return;
     this.#state = 'terminated';
     this.#timerE?.cancel();
     this.#timerF?.cancel();

@@ -68,6 +68,7 @@ export class NonInviteServerTransaction {
     // passed to the transport layer for transmission."
     this.#state = 'completed';
     this.#send(bytes);
+    if (this.#state !== 'completed') return; // the transport failed
     // "When the server transaction enters the "Completed" state, it MUST set Timer J to fire in
     // 64*T1 seconds for unreliable transports, and zero seconds for reliable transports."
     if (this.#ctx.reliable) this.#terminate();

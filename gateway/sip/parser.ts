@@ -47,8 +47,8 @@ export function findHeadEnd(buf: Buffer, from: number, end: number): number {
  */
 export function parseHead(buf: Buffer, start: number, headEnd: number): Head | ParseError {
   const sectionEnd = headEnd + 2;
-  let lineEnd = buf.indexOf(CR, start);
-  if (lineEnd < 0 || lineEnd >= sectionEnd) lineEnd = headEnd;
+  // Always found: the CRLFCRLF at headEnd is in buf.
+  const lineEnd = buf.indexOf(CR, start);
   const isResponse = startsWithSip(buf, start, lineEnd);
   const headers = new SipHeaders(buf);
   let contentLength: number | undefined | ParseError;

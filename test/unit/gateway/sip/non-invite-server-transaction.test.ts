@@ -1,0 +1,70 @@
+// Non-INVITE server transaction state machine (RFC 3261 §17.2.2) on a ManualClock.
+import t from 'tap';
+import { ManualClock } from '../../../../gateway/clock.ts';
+import { NonInviteServerTransaction } from '../../../../gateway/sip/non-invite-server-transaction.ts';
+import { DEFAULT_TIMERS } from '../../../../gateway/sip/timers.ts';
+
+function setup(reliable: boolean, opts: { failSend?: boolean; noHook?: boolean } = {}) {
+  const clock = new ManualClock();
+  const sent: string[] = [];
+  const events: string[] = [];
+  const tx = new NonInviteServerTransaction({
+    clock, timers: DEFAULT_TIMERS, reliable,
+    send: (b) => { if (opts.failSend) throw new Error('down'); sent.push(b.toString()); },
+    ...(!opts.noHook && { retransmissionWhileTrying: () => { events.push('retransmission-in-trying'); } }),
+    terminated: () => { events.push('terminated'); },
+  });
+  return { clock, sent, events, tx };
+}
+
+void t.test('NIST absorbs a request retransmission in Trying (RFC 3261 §17.2.2)', async (t) => {
+  const { tx, sent, events } = setup(false);
+  tx.receiveRequest();
+  t.equal(tx.state, 'trying');
+  t.same(sent, []);
+  t.same(events, ['retransmission-in-trying'], 'the TU is told, so it may answer 100 over UDP');
+  setup(false, { noHook: true }).tx.receiveRequest();
+});
+
+void t.test('NIST enters Proceeding on a provisional and resends it on retransmission (RFC 3261 §17.2.2)', async (t) => {
+  const { tx, sent } = setup(false);
+  tx.respond(100, Buffer.from('100'));
+  t.equal(tx.state, 'proceeding');
+  tx.receiveRequest();
+  t.same(sent, ['100', '100']);
+});
+
+void t.test('NIST answers retransmissions in Completed with the last final response, until Timer J = 64*T1 over UDP (RFC 3261 §17.2.2)', async (t) => {
+  const { tx, sent, events, clock } = setup(false);
+  tx.respond(100, Buffer.from('100'));
+  tx.respond(200, Buffer.from('200'));
+  t.equal(tx.state, 'completed');
+  tx.receiveRequest();
+  tx.respond(500, Buffer.from('500'));
+  t.same(sent, ['100', '200', '200'], 'a later final response from the TU is discarded');
+  clock.advance(64 * 500 - 1);
+  t.equal(tx.state, 'completed');
+  clock.advance(1);
+  t.equal(tx.state, 'terminated');
+  t.same(events, ['terminated']);
+  tx.receiveRequest();
+  t.same(sent.length, 3, 'nothing after Terminated');
+});
+
+void t.test('NIST Timer J is zero over TCP (RFC 3261 §17.2.2)', async (t) => {
+  const { tx, events, clock } = setup(true);
+  tx.respond(202, Buffer.from('202'));
+  t.equal(tx.state, 'terminated');
+  t.same(events, ['terminated']);
+  t.equal(clock.pending, 0);
+});
+
+void t.test('NIST terminates on a transport error (RFC 3261 §17.2.4)', async (t) => {
+  const { tx, events, clock } = setup(false, { failSend: true });
+  tx.respond(200, Buffer.from('200'));
+  t.equal(tx.state, 'terminated');
+  t.same(events, ['terminated'], 'told once');
+  t.equal(clock.pending, 0, 'Timer J not started');
+  tx.transportError();
+  t.same(events, ['terminated'], 'still told once');
+});
