@@ -23,7 +23,7 @@ function setup(reliable: boolean, failSendAfter = Infinity) {
   return { clock, sentAt, events, tx };
 }
 
-void t.test('NICT retransmits on Timer E from T1 doubling to T2 over UDP, and Timer F = 64*T1 gives a timeout (RFC 3261 §17.1.2.2)', async (t) => {
+void t.test('NICT retransmits on Timer E from T1 doubling to T2 over UDP, and Timer F = 64*T1 gives a timeout (RFC 3261 §17.1.2.2)', (t) => {
   const { tx, sentAt, events, clock } = setup(false);
   tx.start();
   clock.advance(64 * 500);
@@ -32,9 +32,10 @@ void t.test('NICT retransmits on Timer E from T1 doubling to T2 over UDP, and Ti
   t.equal(tx.state, 'terminated');
   t.same(events, ['terminated', 'timeout']);
   t.equal(clock.pending, 0);
+  t.end();
 });
 
-void t.test('NICT retransmits every T2 in Proceeding (RFC 3261 §17.1.2.2)', async (t) => {
+void t.test('NICT retransmits every T2 in Proceeding (RFC 3261 §17.1.2.2)', (t) => {
   const { tx, sentAt, events, clock } = setup(false);
   tx.start();
   tx.receiveResponse(res(100));
@@ -44,9 +45,10 @@ void t.test('NICT retransmits every T2 in Proceeding (RFC 3261 §17.1.2.2)', asy
   t.same(sentAt, [0, 500, 4500]);
   tx.receiveResponse(res(180));
   t.same(events, ['response 100', 'response 180']);
+  t.end();
 });
 
-void t.test('NICT passes the final response up once and absorbs retransmissions until Timer K = T4 over UDP (RFC 3261 §17.1.2.2)', async (t) => {
+void t.test('NICT passes the final response up once and absorbs retransmissions until Timer K = T4 over UDP (RFC 3261 §17.1.2.2)', (t) => {
   const { tx, sentAt, events, clock } = setup(false);
   tx.start();
   tx.receiveResponse(res(200));
@@ -60,9 +62,10 @@ void t.test('NICT passes the final response up once and absorbs retransmissions 
   t.same(events, ['response 200', 'terminated']);
   tx.transportError();
   t.same(events, ['response 200', 'terminated'], 'nothing after Terminated');
+  t.end();
 });
 
-void t.test('NICT over TCP: no Timer E, Timer K zero (RFC 3261 §17.1.2.2)', async (t) => {
+void t.test('NICT over TCP: no Timer E, Timer K zero (RFC 3261 §17.1.2.2)', (t) => {
   const { tx, sentAt, events, clock } = setup(true);
   tx.start();
   clock.advance(10000);
@@ -70,9 +73,10 @@ void t.test('NICT over TCP: no Timer E, Timer K zero (RFC 3261 §17.1.2.2)', asy
   tx.receiveResponse(res(404));
   t.equal(tx.state, 'terminated');
   t.same(events, ['response 404', 'terminated']);
+  t.end();
 });
 
-void t.test('NICT reports a transport failure on the first send and on a retransmission (RFC 3261 §17.1.4)', async (t) => {
+void t.test('NICT reports a transport failure on the first send and on a retransmission (RFC 3261 §17.1.4)', (t) => {
   const first = setup(false, 0);
   first.tx.start();
   t.same(first.events, ['terminated', 'transport-error']);
@@ -86,4 +90,5 @@ void t.test('NICT reports a transport failure on the first send and on a retrans
   completed.tx.receiveResponse(res(200));
   completed.tx.transportError();
   t.same(completed.events, ['response 200', 'terminated'], 'after a final response the TU is not told');
+  t.end();
 });

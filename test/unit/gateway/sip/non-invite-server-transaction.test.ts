@@ -17,24 +17,26 @@ function setup(reliable: boolean, opts: { failSend?: boolean; noHook?: boolean }
   return { clock, sent, events, tx };
 }
 
-void t.test('NIST absorbs a request retransmission in Trying (RFC 3261 §17.2.2)', async (t) => {
+void t.test('NIST absorbs a request retransmission in Trying (RFC 3261 §17.2.2)', (t) => {
   const { tx, sent, events } = setup(false);
   tx.receiveRequest();
   t.equal(tx.state, 'trying');
   t.same(sent, []);
   t.same(events, ['retransmission-in-trying'], 'the TU is told, so it may answer 100 over UDP');
   setup(false, { noHook: true }).tx.receiveRequest();
+  t.end();
 });
 
-void t.test('NIST enters Proceeding on a provisional and resends it on retransmission (RFC 3261 §17.2.2)', async (t) => {
+void t.test('NIST enters Proceeding on a provisional and resends it on retransmission (RFC 3261 §17.2.2)', (t) => {
   const { tx, sent } = setup(false);
   tx.respond(100, Buffer.from('100'));
   t.equal(tx.state, 'proceeding');
   tx.receiveRequest();
   t.same(sent, ['100', '100']);
+  t.end();
 });
 
-void t.test('NIST answers retransmissions in Completed with the last final response, until Timer J = 64*T1 over UDP (RFC 3261 §17.2.2)', async (t) => {
+void t.test('NIST answers retransmissions in Completed with the last final response, until Timer J = 64*T1 over UDP (RFC 3261 §17.2.2)', (t) => {
   const { tx, sent, events, clock } = setup(false);
   tx.respond(100, Buffer.from('100'));
   tx.respond(200, Buffer.from('200'));
@@ -49,17 +51,19 @@ void t.test('NIST answers retransmissions in Completed with the last final respo
   t.same(events, ['terminated']);
   tx.receiveRequest();
   t.same(sent.length, 3, 'nothing after Terminated');
+  t.end();
 });
 
-void t.test('NIST Timer J is zero over TCP (RFC 3261 §17.2.2)', async (t) => {
+void t.test('NIST Timer J is zero over TCP (RFC 3261 §17.2.2)', (t) => {
   const { tx, events, clock } = setup(true);
   tx.respond(202, Buffer.from('202'));
   t.equal(tx.state, 'terminated');
   t.same(events, ['terminated']);
   t.equal(clock.pending, 0);
+  t.end();
 });
 
-void t.test('NIST terminates on a transport error (RFC 3261 §17.2.4)', async (t) => {
+void t.test('NIST terminates on a transport error (RFC 3261 §17.2.4)', (t) => {
   const { tx, events, clock } = setup(false, { failSend: true });
   tx.respond(200, Buffer.from('200'));
   t.equal(tx.state, 'terminated');
@@ -67,4 +71,5 @@ void t.test('NIST terminates on a transport error (RFC 3261 §17.2.4)', async (t
   t.equal(clock.pending, 0, 'Timer J not started');
   tx.transportError();
   t.same(events, ['terminated'], 'still told once');
+  t.end();
 });

@@ -40,11 +40,12 @@ const table: Record<string, string | number> = {
 const outcome = (r: SipMessage | ParseError): string | number =>
   r instanceof ParseError ? `!${r.reason}` : r.kind === 'request' ? r.method : r.status;
 
-void t.test('every corpus message parses (or fails) as the table says', async (t) => {
+void t.test('every corpus message parses (or fails) as the table says', (t) => {
   for (const [file, want] of Object.entries(table)) t.equal(outcome(parseDatagram(load(file))), want, file);
+  t.end();
 });
 
-void t.test('bodies are byte-exact slices of Content-Length bytes', async (t) => {
+void t.test('bodies are byte-exact slices of Content-Length bytes', (t) => {
   const m = parseDatagram(load('rfc4475/mpart01.dat')) as SipMessage;
   t.equal(m.body.length, 553);
   t.ok(m.body.includes(0), 'NUL bytes kept');
@@ -52,9 +53,10 @@ void t.test('bodies are byte-exact slices of Content-Length bytes', async (t) =>
   t.equal(dbl.body.length, 0, 'dblreq: trailing bytes after Content-Length 0 ignored (§18.3)');
   const inv = parseDatagram(load('rfc4475/inv2543.dat')) as SipMessage;
   t.equal(inv.body.length, 105, 'no Content-Length over UDP: the body is the rest of the datagram');
+  t.end();
 });
 
-void t.test('headers: folding, compact forms, case, lists split on commas outside quotes and <>', async (t) => {
+void t.test('headers: folding, compact forms, case, lists split on commas outside quotes and <>', (t) => {
   const m = parseDatagram(load('rfc4475/wsinv.dat')) as SipMessage;
   t.equal(m.headers.first('to'), 'sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n');
   t.equal(m.headers.first('cseq'), '0009 INVITE');
@@ -71,9 +73,10 @@ void t.test('headers: folding, compact forms, case, lists split on commas outsid
   t.same(esc.headers.all('contact'), ['<sip:%00@host5.example.com>', '<sip:%00%00@host5.example.com>'], 'escnull: 2 contacts, %00 kept');
   t.same(esc.headers.all('date'), [], 'absent header');
   t.equal(esc.headers.first('date'), undefined);
+  t.end();
 });
 
-void t.test('start-line corners', async (t) => {
+void t.test('start-line corners', (t) => {
   const p = (s: string): string | number => outcome(parseDatagram(Buffer.from(s)));
   t.equal(p('\r\n\r\nOPTIONS sip:a@b SIP/2.0\r\n\r\n'), 'OPTIONS', 'leading CRLFs ignored (§7.5)');
   t.equal(p(''), '!empty');
@@ -90,9 +93,10 @@ void t.test('start-line corners', async (t) => {
   t.equal(p('SIP/X 200 OK\r\n\r\n'), '!start-line');
   const r = parseDatagram(Buffer.from('sip/2.0 180 Ringing\r\nl: 0\r\n\r\n'));
   t.match(r, { kind: 'response', version: 'SIP/2.0', status: 180, reason: 'Ringing' });
+  t.end();
 });
 
-void t.test('header-section corners', async (t) => {
+void t.test('header-section corners', (t) => {
   const p = (s: string): string | number => outcome(parseDatagram(Buffer.from(s)));
   t.equal(p('OPTIONS sip:a@b SIP/2.0\r\n folded: x\r\n\r\n'), '!header-syntax', 'continuation without a field');
   t.equal(p('OPTIONS sip:a@b SIP/2.0\r\n: x\r\n\r\n'), '!header-syntax', 'empty name');
@@ -113,13 +117,15 @@ void t.test('header-section corners', async (t) => {
   t.match(nb, { reason: 'no-empty-line', isResponse: true });
   const bad = parseDatagram(Buffer.from('SIP/2.0 2000 OK\r\nl: 0')) as ParseError;
   t.match(bad, { reason: 'no-empty-line', isResponse: true });
+  t.end();
 });
 
-void t.test('head helpers', async (t) => {
+void t.test('head helpers', (t) => {
   const b = Buffer.from('\r\n\r\nX\r\n\r\n');
   t.equal(skipLeadingCrlf(b, 0, b.length), 4);
   t.equal(findHeadEnd(b, 4, b.length), 5);
   t.equal(findHeadEnd(b, 4, 8), -1, 'not within end');
   const head = parseHead(Buffer.from('SIP/2.0 200 OK\r\n\r\n'), 0, 14);
   t.match(head, { contentLength: undefined, bodyStart: 18 });
+  t.end();
 });

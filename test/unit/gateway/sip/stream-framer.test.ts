@@ -16,7 +16,7 @@ function summary(out: Array<SipMessage | ParseError>, framer: StreamFramer): str
   return JSON.stringify([out.map((r) => r instanceof ParseError ? `!${r.reason}` : serialize(r).toString('latin1')), framer.failed, framer.pending]);
 }
 
-void t.test('every corpus message split at every byte offset frames as unsplit', async (t) => {
+void t.test('every corpus message split at every byte offset frames as unsplit', (t) => {
   for (const file of files) {
     const bytes = readFileSync(join(dir, file));
     const whole = new StreamFramer();
@@ -29,9 +29,10 @@ void t.test('every corpus message split at every byte offset frames as unsplit',
     }
     t.ok(same, file);
   }
+  t.end();
 });
 
-void t.test('byte-by-byte feeding of two messages with keep-alive CRLFs between them', async (t) => {
+void t.test('byte-by-byte feeding of two messages with keep-alive CRLFs between them', (t) => {
   const one = 'OPTIONS sip:a@b SIP/2.0\r\nl: 3\r\n\r\nabc';
   const bytes = Buffer.from(`\r\n${one}\r\n\r\n${one}`);
   const f = new StreamFramer();
@@ -41,9 +42,10 @@ void t.test('byte-by-byte feeding of two messages with keep-alive CRLFs between 
   t.same(out.map((m) => (m as SipMessage).body.toString()), ['abc', 'abc']);
   t.equal(f.pending, 0);
   t.equal(f.pendingHeaders, undefined);
+  t.end();
 });
 
-void t.test('framing errors end the stream (RFC 4475 ncl, mcl01; missing Content-Length)', async (t) => {
+void t.test('framing errors end the stream (RFC 4475 ncl, mcl01; missing Content-Length)', (t) => {
   const cases: Array<[string, string]> = [
     ['OPTIONS sip:a@b SIP/2.0\r\nl: -999\r\n\r\n', 'content-length-invalid'],
     ['OPTIONS sip:a@b SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\n', 'content-length-duplicate'],
@@ -63,18 +65,21 @@ void t.test('framing errors end the stream (RFC 4475 ncl, mcl01; missing Content
   const f = new StreamFramer(40);
   t.same(f.push(Buffer.alloc(40, 0x41)), [], 'waits up to the limit');
   t.match(f.push(Buffer.from('A')), [{ reason: 'too-large' }], 'then gives up without end of headers');
+  t.end();
 });
 
-void t.test('a bad start line with a good Content-Length is a per-message error; the stream goes on', async (t) => {
+void t.test('a bad start line with a good Content-Length is a per-message error; the stream goes on', (t) => {
   const f = new StreamFramer();
   const out = f.push(Buffer.from('INVITE sip:a@b; lr SIP/2.0\r\nl: 0\r\n\r\nOPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n\r\n'));
   t.match(out, [{ reason: 'start-line' }, { kind: 'request', method: 'OPTIONS' }]);
   t.equal(f.failed, false);
+  t.end();
 });
 
-void t.test('an incomplete body keeps its headers available (clerr)', async (t) => {
+void t.test('an incomplete body keeps its headers available (clerr)', (t) => {
   const f = new StreamFramer();
   t.same(f.push(readFileSync(join(dir, 'rfc4475/clerr.dat'))), []);
   t.equal(f.pendingHeaders?.first('call-id'), 'clerr.0ha0isndaksdjweiafasdk3');
   t.equal(f.pending, 498);
+  t.end();
 });
