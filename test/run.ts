@@ -8,7 +8,7 @@ import { join } from 'node:path';
 const RESULTS = '.tap/test-results';
 const args = process.argv.slice(2);
 
-await rm(RESULTS, { recursive: true, force: true });
+await rm(RESULTS, { recursive: true, force: true, maxRetries: 5 });
 const code = await new Promise<number>((resolve) => {
   const child = spawn(join('node_modules', '.bin', 'tap'), ['--reporter=terse', ...args], { stdio: 'inherit' });
   child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));

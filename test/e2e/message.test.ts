@@ -182,6 +182,37 @@ t.test('7b. SIP bodies with control characters never reach the XMPP stream raw; 
   t.same(bob.pending().filter((s) => s.name === 'message'), [], 'bob got nothing else');
 });
 
+t.test('an XMPP error for a message from SIP (already answered 202) is logged and counted', async (t) => {
+  const series = 'parley_xmpp_delivery_errors_total{condition="service-unavailable"}';
+  const before = (await parley.metric(series)) ?? 0;
+  // Prosody bounces a message to an account that does not exist with service-unavailable.
+  const uac = await sippMessageUac({ remote: sipRemote(), ruri: 'sip:nobody@xmpp.test', to: 'sip:nobody@xmpp.test', body: 'anyone?' });
+  t.ok((await uac.done).ok, 'the SIP sender got its 202: the hand-off was durable');
+  const until = Date.now() + 5000;
+  let after = before;
+  while (Date.now() < until && after === before) {
+    await new Promise((r) => setTimeout(r, 50));
+    after = (await parley.metric(series)) ?? 0;
+  }
+  t.equal(after, before + 1, series);
+  t.match(await parley.logs(), /XMPP delivery error for a message from SIP/, 'logged');
+});
+
+t.test('/metrics, /healthz and /readyz on http.listen', async (t) => {
+  const health = await parley.get('/healthz');
+  t.equal(health.status, 200);
+  const ready = await parley.get('/readyz');
+  t.equal(ready.status, 200);
+  t.same(JSON.parse(ready.body), { ready: true, checks: { bus: true, store: true, xmpp: true, sip: true } });
+  const metrics = await parley.get('/metrics');
+  t.equal(metrics.status, 200);
+  for (const name of ['parley_messages_total', 'parley_sip_requests_total', 'parley_policy_decisions_total', 'parley_edge_connected', 'parley_delivery_queue_depth', 'parley_handoff_seconds_bucket']) {
+    t.match(metrics.body, new RegExp(`^${name}\\{`, 'm'), name);
+  }
+  t.equal(await parley.metric('parley_edge_connected{edge="xmpp",name="corp.test"}'), 1, 'the component link is up');
+  t.ok(((await parley.metric('parley_messages_total{direction="sip-to-xmpp",agreement="xmpp-test",outcome="accepted"}')) ?? 0) >= 3, 'accepted SIP → XMPP messages are counted per agreement');
+});
+
 t.test('6. Prosody restarted mid-test: the component reconnects and traffic flows again', async (t) => {
   await bob.close();
   await prosody.restart();
