@@ -95,7 +95,7 @@ export class SqlitePresenceStore implements PresenceStore {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new StoreError('presence store read failed', { cause: err }));
     }
   }
 
