@@ -58,7 +58,7 @@ t.test('`npm start` config: the gateway runs on its embedded defaults and stops 
     health = await fetch('http://127.0.0.1:9464/healthz').then((r) => r.status, () => 0);
   }
   t.equal(health, 200, `/healthz answers\n${out.slice(-2000)}`);
-  const ready = await fetch('http://127.0.0.1:9464/readyz').then(async (r) => ({ status: r.status, body: await r.json() as unknown }));
+  const ready = await fetch('http://127.0.0.1:9464/readyz').then(async (r) => ({ status: r.status, body: (await r.json()) }));
   t.same(ready, { status: 503, body: { ready: false, checks: { bus: true, store: true, xmpp: false, sip: true } } }, 'not ready until an XMPP server takes the component');
   const options = Buffer.from('OPTIONS sip:corp.example SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;rport;branch=z9hG4bKcli1\r\nFrom: <sip:probe@corp.example>;tag=1\r\nTo: <sip:corp.example>\r\nCall-ID: cli1@x\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n');
   t.same(statuses(await udpExchange(5060, options, 500)), [200], 'SIP OPTIONS on udp://127.0.0.1:5060');
