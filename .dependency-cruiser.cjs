@@ -20,6 +20,8 @@ module.exports = {
       from: { pathNot: '^gateway/http/metrics\\.ts$' }, to: { path: 'node_modules/prom-client' } },
     { name: 'pino-only-in-log', severity: 'error',
       from: { pathNot: '^gateway/log\\.ts$' }, to: { path: 'node_modules/pino' } },
+    { name: 'ws-only-in-ws-transport', severity: 'error',
+      from: { pathNot: '^gateway/sip/ws-transport\\.ts$' }, to: { path: 'node_modules/ws/' } },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

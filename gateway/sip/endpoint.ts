@@ -1,4 +1,4 @@
-// The SIP endpoint: the public API the rest of Parley uses. Wires transports (udp/tcp), the
+// The SIP endpoint: the public API the rest of Parley uses. Wires transports (udp/tcp/tls/ws/wss), the
 // non-INVITE transactions and the UAS checks of request-checks.ts; knows nothing of XMPP.
 import { createHash, randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
@@ -23,12 +23,12 @@ import { buildResponse, reasonPhrase } from './response-builder.ts';
 import { serialize } from './serializer.ts';
 import { splitList } from './split-list.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './stream-framer.ts';
-import { TcpTransport } from './tcp-transport.ts';
+import type { TlsOptions } from './tls-transport.ts';
+import { createTransport } from './transport-factory.ts';
 import { DEFAULT_TIMERS } from './timers.ts';
 import type { TimerValues } from './timers.ts';
 import { clientKey, serverBaseKey, serverKey } from './transaction-key.ts';
 import type { Peer, Transport, TransportName, TransportSink } from './transport.ts';
-import { UdpTransport } from './udp-transport.ts';
 import { canonicalHost, UriError } from './uri.ts';
 import { MAGIC_COOKIE, parseVia } from './via.ts';
 import type { Via } from './via.ts';
@@ -53,6 +53,10 @@ export interface SipEndpointOptions {
   incompleteMessageMs?: number;
   /** host written in our Via sent-by; default the bound address */
   viaHost?: string;
+  /** TCP/TLS: close a connection after this long without traffic; default 5 minutes */
+  idleTimeoutMs?: number;
+  /** tls:// and wss:// listeners, and TLS client connections (sips: or ;transport=tls targets) */
+  tls?: TlsOptions;
 }
 
 export interface IncomingRequest {
@@ -132,11 +136,12 @@ export class SipEndpoint {
     const maxBytes = this.#opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     for (const url of this.#opts.listen) {
       const spec = parseListenUrl(url);
-      const t: Transport = spec.transport === 'udp'
-        ? new UdpTransport(spec.host, spec.port, spec.family, this.#sink, this.#log)
-        : new TcpTransport(spec.host, spec.port, spec.family, this.#sink, this.#log, this.#clock, {
-          maxMessageBytes: maxBytes, incompleteMessageMs: this.#opts.incompleteMessageMs ?? 64 * this.#timers.T1,
-        });
+      const t: Transport = createTransport(spec, {
+        sink: this.#sink, log: this.#log, clock: this.#clock, maxMessageBytes: maxBytes,
+        incompleteMessageMs: this.#opts.incompleteMessageMs ?? 64 * this.#timers.T1,
+        ...(this.#opts.idleTimeoutMs !== undefined && { idleTimeoutMs: this.#opts.idleTimeoutMs }),
+        ...(this.#opts.tls !== undefined && { tls: this.#opts.tls }),
+      });
       await t.listen();
       this.#transports.push(t);
     }
@@ -153,7 +158,7 @@ export class SipEndpoint {
     this.#started = false;
   }
 
-  get bound(): Array<{ transport: 'udp' | 'tcp'; address: string; port: number }> {
+  get bound(): Array<{ transport: TransportName; address: string; port: number }> {
     return this.#transports.map((t) => ({ transport: t.name, address: t.local.address, port: t.local.port }));
   }
 
@@ -372,7 +377,9 @@ export class SipEndpoint {
     const target = targetOf(this.#opts.outboundProxy ?? spec.requestUri);
     if (target instanceof UriError) throw new TypeError(`sendRequest: ${target.detail}`);
     let address = target.host;
-    if (isIP(address) === 0) {
+    // A WebSocket client is reached over the connection it opened, by its alias (ws-transport.ts).
+    const ws = target.transport === 'ws' || target.transport === 'wss';
+    if (isIP(address) === 0 && !ws) {
       try {
         address = (await lookup(address)).address;
       } catch (err) {
@@ -381,9 +388,9 @@ export class SipEndpoint {
       }
     }
     const family = isIP(address) === 6 ? 6 : 4;
-    const t = this.#transports.find((x) => x.name === target.transport && x.family === family);
+    const t = this.#transports.find((x) => x.name === target.transport && (ws || x.family === family));
     if (!t) return local(503, 'Service Unavailable');
-    const dest: Peer = { address, port: target.port };
+    const dest: Peer = { address, port: target.port, name: target.name };
     const method = spec.method.toUpperCase();
     const branch = `${MAGIC_COOKIE}${randomHex(10)}`;
     const headers = new SipHeaders();

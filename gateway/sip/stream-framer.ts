@@ -4,6 +4,8 @@
 // malformed or duplicated Content-Length, or a message over the size limit, leaves the stream
 // unframeable: the framer reports it once and takes no more input, and the transport answers 400
 // (when it can) and closes. Memory use is bounded by the limit, never by a declared length.
+// CRLFs between messages are skipped; each double CRLF among them is counted as an RFC 5626
+// keep-alive ping for the transport to answer (takePings).
 import { completeMessage, findHeadEnd, parseHead, skipLeadingCrlf } from './parser.ts';
 import type { Head } from './parser.ts';
 import type { SipMessage } from './message.ts';
@@ -19,6 +21,8 @@ export class StreamFramer {
   #head: Head | undefined;
   #length = 0;
   #failed = false;
+  #crlfs = 0;
+  #pings = 0;
 
   constructor(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES) {
     this.#max = maxMessageBytes;
@@ -30,6 +34,18 @@ export class StreamFramer {
   get pending(): number { return this.#buf.length; }
   /** Headers of a message whose body has not fully arrived (e.g. to answer 400 on a timeout). */
   get pendingHeaders(): SipHeaders | undefined { return this.#head?.headers; }
+
+  /**
+   * Keep-alive pings seen since the last call: "When a server receives a double CRLF sequence
+   * between SIP messages on a connection-oriented transport such as TCP or SCTP, it MUST
+   * immediately respond with a single CRLF over the same connection." (RFC 5626 §4.4.1) A single
+   * CRLF between messages is only skipped (RFC 3261 §7.5).
+   */
+  takePings(): number {
+    const n = this.#pings;
+    this.#pings = 0;
+    return n;
+  }
 
   /** Each result is a message, a per-message ParseError (bad start line), or a final framing error. */
   push(chunk: Buffer): Array<SipMessage | ParseError> {
@@ -62,8 +78,13 @@ export class StreamFramer {
     if (skip > 0) {
       this.#buf = this.#buf.subarray(skip);
       this.#scanned = Math.max(0, this.#scanned - skip);
+      this.#crlfs += skip / 2;
+      this.#pings += Math.floor(this.#crlfs / 2);
+      this.#crlfs %= 2;
     }
     const buf = this.#buf;
+    // A message starts (anything but a CR that may begin the next CRLF): the CRLF run is over.
+    if (buf.length > 1 || (buf.length === 1 && buf[0] !== 0x0d)) this.#crlfs = 0;
     const headEnd = findHeadEnd(buf, Math.max(0, this.#scanned - 3), buf.length);
     if (headEnd < 0) {
       this.#scanned = buf.length;

@@ -1,11 +1,21 @@
 // What the endpoint needs from a transport (the consumer defines the interface). Implementations:
-// udp-transport.ts, tcp-transport.ts.
+// udp-transport.ts, tcp-transport.ts and tls-transport.ts (both on stream-transport.ts),
+// ws-transport.ts.
 import type { SipMessage } from './message.ts';
 import type { ParseError } from './parse-error.ts';
 
-export type TransportName = 'udp' | 'tcp';
+export type TransportName = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
-export interface Peer { address: string; port: number }
+export interface Peer {
+  address: string;
+  port: number;
+  /**
+   * Outgoing only. TLS: the domain the peer's certificate must name, also sent as SNI (RFC 5922
+   * §4); a connection is reused only for the name it was verified for. WebSocket: the host of the
+   * URI we send to, looked up among the aliases (Via/Contact hosts) of the open connections.
+   */
+  name?: string;
+}
 
 export interface TransportSink {
   /** A whole message arrived from peer. */

@@ -83,3 +83,28 @@ void t.test('an incomplete body keeps its headers available (clerr)', (t) => {
   t.equal(f.pending, 498);
   t.end();
 });
+
+void t.test('a double CRLF between messages is a keep-alive ping; a single CRLF is only skipped (RFC 5626 §4.4.1)', (t) => {
+  const one = 'OPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n\r\n';
+  const pings = (...chunks: string[]): [number, number] => {
+    const f = new StreamFramer();
+    let messages = 0;
+    let n = 0;
+    for (const c of chunks) {
+      messages += f.push(Buffer.from(c)).length;
+      n += f.takePings();
+    }
+    t.equal(f.takePings(), 0, 'taking pings resets the count');
+    return [n, messages];
+  };
+  t.same(pings('\r\n\r\n'), [1, 0], 'one ping');
+  t.same(pings('\r\n', '\r\n'), [1, 0], 'split across chunks');
+  t.same(pings('\r', '\n\r', '\n'), [1, 0], 'split inside the CRLFs');
+  t.same(pings('\r\n\r\n\r\n\r\n'), [2, 0], 'two pings');
+  t.same(pings('\r\n\r\n\r\n', '\r\n'), [2, 0], 'an odd CRLF waits for its pair');
+  t.same(pings(`\r\n${one}\r\n${one}`), [0, 2], 'single CRLFs before messages');
+  t.same(pings('\r\n', one, '\r\n'), [0, 1], 'a message between single CRLFs breaks the run');
+  t.same(pings(one.slice(0, 5), one.slice(5), '\r\n\r\n'), [1, 1], 'a ping after a message');
+  t.same(pings(`${one}\r\n\r\n${one}`), [1, 2], 'a ping between messages in one chunk');
+  t.end();
+});
