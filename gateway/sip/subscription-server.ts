@@ -1,0 +1,312 @@
+// The notifier side of SIP events (RFC 6665 §4.2) on RFC 3261 §12 dialogs: a SIP watcher
+// subscribes to an XMPP user through the gateway. This layer answers what every caller would
+// answer the same way (489 for an event package not allowed, 423 below Min-Expires, 481 for an
+// unknown dialog, 400 for a SUBSCRIBE without Contact), keeps the dialog, builds the NOTIFYs and
+// ends the subscription when it expires unrefreshed. Accepting, refusing and the NOTIFY bodies are
+// the caller's.
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { FinalResponse, IncomingRequest, OutgoingRequestSpec, ReplySpec } from './api-types.ts';
+import { acceptsRemoteSeq, addressUri, dialogId, inDialogRouting, routeSet } from './dialog.ts';
+import type { DialogState } from './dialog.ts';
+import { acceptList, formatEvent, formatSubscriptionState, parseEvent, parseExpires, sameEvent } from './event-headers.ts';
+import type { EventHeader } from './event-headers.ts';
+import { HeaderValueError } from './header-value-error.ts';
+import type { TimerValues } from './timers.ts';
+
+export interface IncomingSubscribe {
+  request: IncomingRequest;
+  /** Event header value as received (event type and id) */
+  event: string;
+  /** requested duration in seconds (default 3600) */
+  expires: number;
+  accept: string[];
+  /** set when this is an in-dialog refresh or Expires: 0 */
+  subscription?: ServerSubscription;
+}
+
+export interface SubscribeDecision {
+  /** 200 to accept (RFC 6665 deprecates 202), 4xx/6xx to refuse */
+  status: number;
+  reason?: string;
+  /** granted duration, seconds (≤ requested; default the requested one) */
+  expires?: number;
+  /** e.g. Min-Expires with 423, Allow-Events with 489 */
+  headers?: Array<[string, string]>;
+  /**
+   * Called with the subscription right after a 2xx went out (new subscription, refresh, or
+   * Expires: 0). The caller MUST then send a NOTIFY: "Upon successfully accepting or refreshing a
+   * subscription, notifiers MUST send a NOTIFY request immediately to communicate the current
+   * resource state to the subscriber." (RFC 6665 §4.2.1.2) After Expires: 0 that NOTIFY is the
+   * final one, `terminated`, and the dialog ends with it.
+   */
+  onAccepted?: (s: ServerSubscription) => void;
+}
+
+export interface NotifySpec {
+  state: 'active' | 'pending' | 'terminated';
+  reason?: string;
+  retryAfter?: number;
+  contentType?: string;
+  body?: Buffer;
+}
+
+export type EndReason = 'expired' | 'terminated' | 'notify-failed';
+
+export interface ServerSubscription {
+  readonly id: string;
+  /** Event header value (type and id) */
+  readonly event: string;
+  /** the watcher: From URI */
+  readonly watcher: string;
+  /** the resource: To URI of the SUBSCRIBE */
+  readonly target: string;
+  /** the Request-URI of the SUBSCRIBE that created it */
+  readonly requestUri: string;
+  readonly expiresAt: number;
+  readonly ended: boolean;
+  /** in-dialog NOTIFY with Subscription-State (expires= remaining seconds), Event, Contact; a 481 or
+   * a timeout ends the subscription; NOTIFY terminated ends it too */
+  notify(n: NotifySpec): Promise<FinalResponse>;
+  /** expired unrefreshed: the final NOTIFY terminated;reason=timeout is sent, then cb is called */
+  onExpired(cb: () => void): void;
+  /** any end: expiry, a NOTIFY terminated, or a NOTIFY answered 481/408 */
+  onEnded(cb: (why: EndReason) => void): void;
+}
+
+export type SubscribeHandler = (s: IncomingSubscribe) => Promise<SubscribeDecision> | SubscribeDecision;
+
+/** What the notifier needs from the endpoint (the consumer defines the interface). */
+export interface NotifierContext {
+  clock: Clock;
+  timers: TimerValues;
+  log: Logger;
+  send(spec: OutgoingRequestSpec): Promise<FinalResponse>;
+  /** event types accepted in SUBSCRIBE (lower case) */
+  allowEvents(): readonly string[];
+  /** smallest Expires accepted (423 below it); undefined: any */
+  minExpires: number | undefined;
+}
+
+const DEFAULT_EXPIRES = 3600;
+const GONE: FinalResponse = { status: 481, reason: 'Call/Transaction Does Not Exist', headers: [], local: true };
+
+export class Notifier {
+  readonly #ctx: NotifierContext;
+  readonly #dialogs = new Map<string, Subscription>();
+  #handler: SubscribeHandler | undefined;
+
+  constructor(ctx: NotifierContext) {
+    this.#ctx = ctx;
+  }
+
+  get size(): number { return this.#dialogs.size; }
+
+  onSubscribe(handler: SubscribeHandler): void {
+    this.#handler = handler;
+  }
+
+  async handleSubscribe(req: IncomingRequest): Promise<ReplySpec> {
+    const eventText = req.header('event');
+    const event = eventText === undefined ? undefined : parseEvent(eventText);
+    if (event === undefined || event instanceof HeaderValueError) return { status: 400, reason: 'Bad Request (Event)' };
+    const allowed = this.#ctx.allowEvents();
+    if (!allowed.includes(event.type)) {
+      // "489 (Bad Event) ... The server received a request that contained an Event header field
+      // with an event type that is not supported by the server. The server MUST respond with an
+      // "Allow-Events" header field listing the supported event types" (RFC 6665 §4.2.1.1, §8.3.2)
+      return { status: 489, reason: 'Bad Event', headers: [['Allow-Events', allowed.join(', ')]] };
+    }
+    const expires = parseExpires(req.header('expires'), DEFAULT_EXPIRES);
+    if (expires instanceof HeaderValueError) return { status: 400, reason: 'Bad Request (Expires)' };
+    const min = this.#ctx.minExpires;
+    if (min !== undefined && expires !== 0 && expires < min) {
+      // "If the notifier... determines that the duration is too short, it MAY return a 423
+      // (Interval Too Brief)" and "must include a Min-Expires header field" (RFC 6665 §4.2.1.1,
+      // RFC 3261 §21.4.17)
+      return { status: 423, reason: 'Interval Too Brief', headers: [['Min-Expires', String(min)]] };
+    }
+    const handler = this.#handler;
+    if (!handler) return { status: 405 };
+    const accept = acceptList(req.headers('accept'));
+    if (req.to.tag !== undefined) {
+      const sub = this.#dialogs.get(dialogId(req.callId, req.to.tag, req.from.tag ?? ''));
+      // "If the request has a tag in the To header field, but the dialog identifier does not match
+      // any existing dialogs, ... the UAS MUST respond to the request with a 481" (RFC 3261 §12.2.2)
+      if (!sub || sub.ended || !sameEvent(sub.eventHeader, event)) return { status: 481 };
+      if (!acceptsRemoteSeq(sub.state, req.cseq)) return { status: 500, reason: 'Server Internal Error (CSeq out of order)' };
+      sub.state.remoteSeq = req.cseq;
+      const decision = await handler({ request: req, event: formatEvent(event), expires, accept, subscription: sub });
+      const granted = Math.min(decision.expires ?? expires, expires);
+      if (decision.status >= 200 && decision.status < 300) {
+        // SUBSCRIBE is a target refresh request: its Contact replaces the remote target (RFC 3261
+        // §12.2.2, RFC 6665 §4.1.2.2).
+        const contact = addressUri(req.header('contact'));
+        if (contact !== undefined) sub.state.remoteTarget = contact;
+        sub.refreshed(granted);
+      }
+      return this.#reply(req, decision, granted, sub);
+    }
+    const contact = addressUri(req.header('contact'));
+    // "The Contact header field MUST be present and contain exactly one SIP or SIPS URI in any
+    // request that can result in the establishment of a dialog." (RFC 3261 §8.1.1.8)
+    if (contact === undefined || req.from.tag === undefined) return { status: 400, reason: 'Bad Request (Contact or From tag)' };
+    const decision = await handler({ request: req, event: formatEvent(event), expires, accept });
+    const granted = Math.min(decision.expires ?? expires, expires);
+    if (decision.status < 200 || decision.status >= 300) return this.#reply(req, decision, granted, undefined);
+    const localTag = req.localTag ?? '';
+    const id = dialogId(req.callId, localTag, req.from.tag);
+    const sub = new Subscription(this.#ctx, {
+      callId: req.callId, localTag, remoteTag: req.from.tag, localUri: req.to.uri, remoteUri: req.from.uri,
+      localSeq: 0, remoteSeq: req.cseq, remoteTarget: contact,
+      // "The route set MUST be set to the list of URIs in the Record-Route header field from the
+      // request, taken in order and preserving all URI parameters." (RFC 3261 §12.1.1)
+      routeSet: routeSet(req.headers('record-route'), 'uas'),
+    }, event, req.requestUri, () => { this.#dialogs.delete(id); });
+    this.#dialogs.set(id, sub);
+    sub.refreshed(granted);
+    return this.#reply(req, decision, granted, sub);
+  }
+
+  #reply(req: IncomingRequest, d: SubscribeDecision, granted: number, sub: Subscription | undefined): ReplySpec {
+    const headers: Array<[string, string]> = [];
+    if (d.status >= 200 && d.status < 300 && sub) {
+      // "The 200-class response ... MUST contain an "Expires" header field" (RFC 6665 §4.2.1.1)
+      headers.push(['Expires', String(granted)]);
+      if (req.localContact !== undefined) headers.push(['Contact', req.localContact]);
+      if (req.to.tag === undefined) {
+        // "When a UAS responds to a request with a response that establishes a dialog ..., the UAS
+        // MUST copy all Record-Route header field values from the request into the response"
+        // (RFC 3261 §12.1.1)
+        for (const rr of req.headers('record-route')) headers.push(['Record-Route', rr]);
+      }
+    }
+    headers.push(...(d.headers ?? []));
+    const accepted = d.onAccepted;
+    return {
+      status: d.status, headers, ...(d.reason !== undefined && { reason: d.reason }),
+      ...(sub && accepted && { afterSend: () => { accepted(sub); } }),
+    };
+  }
+
+  /** The endpoint stops: subscriptions are dropped without signalling. */
+  clear(): void {
+    for (const s of this.#dialogs.values()) s.drop();
+    this.#dialogs.clear();
+  }
+}
+
+class Subscription implements ServerSubscription {
+  readonly id: string;
+  readonly event: string;
+  readonly eventHeader: EventHeader;
+  readonly watcher: string;
+  readonly target: string;
+  readonly requestUri: string;
+  readonly state: DialogState;
+  readonly #ctx: NotifierContext;
+  readonly #forget: () => void;
+  readonly #expired: Array<() => void> = [];
+  readonly #endedCbs: Array<(why: EndReason) => void> = [];
+  #expiresAt = 0;
+  #ended = false;
+  /** the subscription duration (RFC 6665 §4.2.1.1: the "Expires" granted) */
+  #expiry: TimerHandle | undefined;
+
+  constructor(ctx: NotifierContext, state: DialogState, event: EventHeader, requestUri: string, forget: () => void) {
+    this.#ctx = ctx;
+    this.state = state;
+    this.eventHeader = event;
+    this.event = formatEvent(event);
+    this.watcher = state.remoteUri;
+    this.target = state.localUri;
+    this.requestUri = requestUri;
+    this.id = dialogId(state.callId, state.localTag, state.remoteTag);
+    this.#forget = forget;
+  }
+
+  get expiresAt(): number { return this.#expiresAt; }
+  get ended(): boolean { return this.#ended; }
+
+  refreshed(seconds: number): void {
+    this.#expiresAt = this.#ctx.clock.now() + seconds * 1000;
+    this.#expiry?.cancel();
+    // Expires: 0 (unsubscribe or fetch): the caller sends the final NOTIFY; should it not, the
+    // subscription still ends 64*T1 later (ours).
+    const ms = seconds === 0 ? 64 * this.#ctx.timers.T1 : seconds * 1000;
+    this.#expiry = this.#ctx.clock.setTimer(ms, () => { this.#expire(); });
+  }
+
+  onExpired(cb: () => void): void { this.#expired.push(cb); }
+  onEnded(cb: (why: EndReason) => void): void { this.#endedCbs.push(cb); }
+
+  #expire(): void {
+    this.#expiry = undefined;
+    if (this.#ended) return;
+    // "If the notifier ... the subscription expires, the notifier sends a NOTIFY request with a
+    // "Subscription-State" of "terminated" and a reason of "timeout"" (RFC 6665 §4.2.2, §6.2).
+    void this.#notify({ state: 'terminated', reason: 'timeout' }, 'expired');
+    for (const cb of this.#expired) cb();
+  }
+
+  notify(n: NotifySpec): Promise<FinalResponse> {
+    return this.#notify(n, 'terminated');
+  }
+
+  async #notify(n: NotifySpec, endReason: EndReason): Promise<FinalResponse> {
+    if (this.#ended) return GONE;
+    const s = this.state;
+    let state: string;
+    if (n.state === 'terminated') {
+      state = formatSubscriptionState({
+        state: 'terminated',
+        ...(n.reason !== undefined && { reason: n.reason }),
+        ...(n.retryAfter !== undefined && { retryAfter: n.retryAfter }),
+      });
+    } else {
+      // "If the "Subscription-State" value is "active" or "pending", the notifier ... SHOULD include
+      // an "expires" parameter ... the time remaining in the subscription" (RFC 6665 §4.2.2)
+      const remaining = Math.max(0, Math.ceil((this.#expiresAt - this.#ctx.clock.now()) / 1000));
+      state = formatSubscriptionState({ state: n.state, expires: remaining, ...(n.reason !== undefined && { reason: n.reason }) });
+    }
+    const headers: Array<[string, string]> = [['Event', this.event], ['Subscription-State', state]];
+    if (n.body !== undefined && n.body.length > 0 && n.contentType !== undefined) headers.push(['Content-Type', n.contentType]);
+    const routing = inDialogRouting(s);
+    s.localSeq++;
+    const sending = this.#ctx.send({
+      method: 'NOTIFY', requestUri: routing.requestUri, nextHop: routing.nextHop, route: routing.route,
+      from: { uri: s.localUri }, to: { uri: s.remoteUri }, callId: s.callId, fromTag: s.localTag, toTag: s.remoteTag,
+      cseq: s.localSeq, contact: true, headers, ...(n.body !== undefined && { body: n.body }),
+    });
+    // A NOTIFY terminated ends the subscription (and the dialog) at once: a refresh that crosses it
+    // gets a 481.
+    if (n.state === 'terminated') this.#end(endReason);
+    let r: FinalResponse;
+    try {
+      r = await sending;
+    } catch (err) {
+      this.#ctx.log.warn({ err }, 'sip: NOTIFY not sent');
+      r = { status: 503, reason: 'Service Unavailable', headers: [], local: true };
+    }
+    if (r.status === 481 || r.status === 408) {
+      // "If the NOTIFY request fails due to expiration of SIP Timer F (transaction timeout), the
+      // notifier SHOULD remove the subscription." A 481 means the subscriber has no such
+      // subscription any more; the notifier removes it too (RFC 6665 §4.2.2).
+      this.#end('notify-failed');
+    }
+    return r;
+  }
+
+  #end(why: EndReason): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#expiry?.cancel();
+    this.#forget();
+    for (const cb of this.#endedCbs) cb(why);
+  }
+
+  drop(): void {
+    this.#ended = true;
+    this.#expiry?.cancel();
+  }
+}
