@@ -68,6 +68,11 @@ export class TcpPeer {
     socket.on('error', () => { /* reset by peer: seen as close */ });
   }
 
+  /** A peer over an already connected stream (e.g. a TLS socket after secureConnect). */
+  static over(socket: TcpSocket): TcpPeer {
+    return new TcpPeer(socket);
+  }
+
   static open(port: number): Promise<TcpPeer> {
     return new Promise((resolve, reject) => {
       const s = connect({ host: '127.0.0.1', port }, () => { resolve(new TcpPeer(s)); });
