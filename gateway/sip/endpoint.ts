@@ -1,7 +1,6 @@
 // The SIP endpoint: the public API the rest of Parley uses. Wires transports (udp/tcp/tls/ws/wss), the
 // non-INVITE transactions and the UAS checks of request-checks.ts; knows nothing of XMPP.
 import { createHash, randomBytes } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import type { Clock } from '../clock.ts';
@@ -11,6 +10,7 @@ import type { FinalResponse, IncomingRequest, OutgoingRequestSpec, ReplySpec } f
 import { parseCSeq } from './cseq.ts';
 import { HeaderValueError } from './header-value-error.ts';
 import { SipHeaders } from './headers.ts';
+import { DnsResolver } from './dns-resolver.ts';
 import { parseListenUrl, targetOf } from './listen-url.ts';
 import { EMPTY_BODY } from './message.ts';
 import type { SipMessage, SipRequest, SipResponse } from './message.ts';
@@ -19,6 +19,7 @@ import { NonInviteServerTransaction } from './non-invite-server-transaction.ts';
 import type { ParseError } from './parse-error.ts';
 import { responseDestination, stampVia } from './received.ts';
 import { checkRequest, isRejection } from './request-checks.ts';
+import { isFailure, resolveTargets } from './rfc3263.ts';
 import type { CheckedRequest, Rejection } from './request-checks.ts';
 import { buildResponse, reasonPhrase } from './response-builder.ts';
 import { serialize } from './serializer.ts';
@@ -66,6 +67,8 @@ export interface SipEndpointOptions {
   idleTimeoutMs?: number;
   /** tls:// and wss:// listeners, and TLS client connections (sips: or ;transport=tls targets) */
   tls?: TlsOptions;
+  /** DNS servers for RFC 3263 (NAPTR/SRV/A/AAAA), e.g. ["127.0.0.1:5353"]; default the system's */
+  dnsServers?: string[];
 }
 
 export type { FinalResponse, IncomingRequest, OutgoingRequestSpec, ReplySpec } from './api-types.ts';
@@ -94,6 +97,7 @@ export class SipEndpoint {
   readonly #subscriber: Subscriber;
   readonly #notifier: Notifier;
   readonly #allowEvents: string[];
+  readonly #dns: DnsResolver;
   #cseq = 1 + Math.floor(Math.random() * 10000);
   #started = false;
 
@@ -106,6 +110,7 @@ export class SipEndpoint {
     this.#supported = (opts.supported ?? []).map((t) => t.toLowerCase());
     this.#domains = new Set(opts.domains.map(canonicalHost));
     this.#allowEvents = (opts.allowEvents ?? []).map((e) => e.toLowerCase());
+    this.#dns = new DnsResolver({ clock: this.#clock, ...(opts.dnsServers !== undefined && { servers: opts.dnsServers }) });
     const dialogCtx = {
       clock: this.#clock, timers: this.#timers, log: this.#log,
       send: (spec: OutgoingRequestSpec) => this.sendRequest(spec),
@@ -398,23 +403,40 @@ export class SipEndpoint {
   // ---- outgoing ----
 
   async sendRequest(spec: OutgoingRequestSpec): Promise<FinalResponse> {
-    const target = targetOf(spec.nextHop ?? this.#opts.outboundProxy ?? spec.requestUri);
-    if (target instanceof UriError) throw new TypeError(`sendRequest: ${target.detail}`);
-    let address = target.host;
-    // A WebSocket client is reached over the connection it opened, by its alias (ws-transport.ts).
-    const ws = target.transport === 'ws' || target.transport === 'wss';
-    if (isIP(address) === 0 && !ws) {
-      try {
-        address = (await lookup(address)).address;
-      } catch (err) {
-        this.#log.debug({ err, host: target.host }, 'sip: next hop did not resolve');
-        return local(503, 'Service Unavailable');
-      }
+    const hop = spec.nextHop ?? this.#opts.outboundProxy ?? spec.requestUri;
+    const direct = targetOf(hop);
+    if (direct instanceof UriError) throw new TypeError(`sendRequest: ${direct.detail}`);
+    // A WebSocket client is reached over the connection it opened, by its alias (ws-transport.ts);
+    // everything else is located per RFC 3263 (rfc3263.ts), an outbound proxy too.
+    const ws = direct.transport === 'ws' || direct.transport === 'wss';
+    const located = ws
+      ? { targets: [{ transport: direct.transport, address: direct.host, port: direct.port, domain: direct.name }] }
+      : await resolveTargets(hop, this.#dns, { supported: this.#transports.map((x) => x.name).filter((n) => n !== 'ws' && n !== 'wss'), random: Math.random });
+    if (located instanceof UriError) throw new TypeError(`sendRequest: ${located.detail}`);
+    if (located.targets.length === 0) {
+      // RFC 3263 names no status for a URI that resolves to nothing; like a transport failure
+      // (RFC 3261 §8.1.3.1) it is a local 503, whose reason says what the resolution found.
+      this.#log.debug({ hop, problem: located.problem }, 'sip: next hop did not resolve');
+      return local(503, `Service Unavailable (${located.problem ?? 'no target'})`);
     }
-    const family = isIP(address) === 6 ? 6 : 4;
-    const t = this.#transports.find((x) => x.name === target.transport && (ws || x.family === family));
-    if (!t) return local(503, 'Service Unavailable');
-    const dest: Peer = { address, port: target.port, name: target.name };
+    // "the client SHOULD create a new request, which is identical to the previous, but has a
+    // different value of the Via branch ID" (RFC 3263 §4.3): tags, Call-ID and CSeq stay.
+    const same = { ...spec, fromTag: spec.fromTag ?? randomHex(6), cseq: spec.cseq ?? this.#cseq++ };
+    let last = local(503, 'Service Unavailable');
+    for (const target of located.targets) {
+      const t = this.#transports.find((x) => x.name === target.transport && (ws || x.family === (isIP(target.address) === 6 ? 6 : 4)));
+      if (!t) continue;
+      same.callId ??= `${randomHex(12)}@${this.#sentBy(t)}`;
+      const { res, heard } = await this.#attempt(same, t, { address: target.address, port: target.port, name: target.domain });
+      if (!isFailure(res, heard)) return res;
+      this.#log.debug({ target, status: res.status, local: res.local }, 'sip: next hop failed; trying the next one (RFC 3263 §4.3)');
+      last = res;
+    }
+    return last;
+  }
+
+  /** One client transaction to one target; `heard`: some response (1xx too) came back. */
+  #attempt(spec: OutgoingRequestSpec, t: Transport, dest: Peer): Promise<{ res: FinalResponse; heard: boolean }> {
     const method = spec.method.toUpperCase();
     const branch = `${MAGIC_COOKIE}${randomHex(10)}`;
     const headers = new SipHeaders();
@@ -431,7 +453,8 @@ export class SipEndpoint {
     if (headers.indexOf('user-agent') < 0) headers.append('User-Agent', this.#server);
     const req: SipRequest = { kind: 'request', method, uri: spec.requestUri, version: 'SIP/2.0', headers, body: spec.body ?? EMPTY_BODY };
     const key = clientKey(branch, method);
-    return new Promise<FinalResponse>((resolve) => {
+    let heard = false;
+    return new Promise((resolve) => {
       const tx: NonInviteClientTransaction = new NonInviteClientTransaction({
         clock: this.#clock, timers: this.#timers, reliable: t.reliable,
         send: (bytes) => {
@@ -441,13 +464,14 @@ export class SipEndpoint {
           });
         },
         response: (res) => {
+          heard = true;
           if (res.status < 200) return;
           const fields: Array<[string, string]> = [];
           for (let i = 0; i < res.headers.size; i++) fields.push([res.headers.nameAt(i), res.headers.valueAt(i)]);
-          resolve({ status: res.status, reason: res.reason, headers: fields });
+          resolve({ res: { status: res.status, reason: res.reason, headers: fields }, heard });
         },
-        timeout: () => { resolve(local(408, 'Request Timeout')); },
-        transportError: () => { resolve(local(503, 'Service Unavailable')); },
+        timeout: () => { resolve({ res: local(408, 'Request Timeout'), heard }); },
+        transportError: () => { resolve({ res: local(503, 'Service Unavailable'), heard }); },
         terminated: () => { if (this.#clients.get(key) === tx) this.#clients.delete(key); },
       }, serialize(req));
       this.#clients.set(key, tx);

@@ -2,9 +2,10 @@
 // next-hop targets (transport, address, port). No I/O of its own: the DNS arrives as an interface
 // (dns-resolver.ts is the node:dns side) and the randomness of RFC 2782 as a function.
 import { isIP } from 'node:net';
+import type { TransportName } from './transport.ts';
 import { isSipUri, parseUri, UriError, uriParam } from './uri.ts';
 
-export type SipTransport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+export type SipTransport = TransportName;
 
 export interface NaptrRecord { order: number; preference: number; flags: string; service: string; regexp: string; replacement: string }
 export interface SrvRecord { priority: number; weight: number; port: number; name: string }
