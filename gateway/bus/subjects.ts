@@ -13,6 +13,16 @@ export const SUBJECTS = {
   sipSend: 'parley.sip.send',
   /** edges → anyone: a link went up or down. */
   edgeStatus: 'parley.edge.status',
+  /** Presence (payloads in presence-subjects.ts). core → sip edge, request/reply: the gateway's SUBSCRIBE dialogs. */
+  sipSubscribe: 'parley.sip.presence.subscribe',
+  /** sip edge → core: NOTIFYs and ends of those dialogs. */
+  sipSubscriptionEvent: 'parley.core.sip.presence.event',
+  /** sip edge → core, request/reply: a SIP watcher's SUBSCRIBE. */
+  watcherSubscribe: 'parley.core.sip.presence.watch',
+  /** core → sip edge: NOTIFY a watcher. */
+  watcherNotify: 'parley.sip.presence.notify',
+  /** sip edge → core: a watcher dialog ended. */
+  watcherEnded: 'parley.core.sip.presence.ended',
 } as const;
 
 export const CORE_QUEUE = 'core';

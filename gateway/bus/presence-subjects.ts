@@ -1,0 +1,54 @@
+// The presence part of the bus contract (subject names are in subjects.ts): payload shapes between
+// the sip edge's presence binding (roles/sip-presence.ts) and the core (core/presence/).
+// Plain data, so the NATS driver can carry them.
+import type { XmlElement } from '../../translators/xml.ts';
+
+// ---- XMPP user → SIP presentity: the gateway's own SUBSCRIBE dialogs ----
+
+/** core → sip edge, request/reply; answered with a SubscribeResult. */
+export type SipSubscribeCommand =
+  | { op: 'subscribe'; key: string; gen: number; requestUri: string; from: { uri: string }; to: { uri: string }; expires: number }
+  | { op: 'refresh'; key: string; gen: number; expires: number }
+  | { op: 'unsubscribe'; key: string; gen: number };
+
+/** The final response to a SUBSCRIBE, reduced to what the subscription machine reads. */
+export interface SubscribeResult { status: number; reason?: string; expires?: number; minExpires?: number; retryAfter?: number }
+
+/** sip edge → core: what happened on a SUBSCRIBE dialog of the gateway. */
+export type SipSubscriptionEvent =
+  | { kind: 'notify'; key: string; gen: number; state: string; reason?: string; retryAfter?: number; expires?: number; contentType?: string; body: Uint8Array }
+  | { kind: 'terminated'; key: string; gen: number; reason?: string; retryAfter?: number; status?: number };
+
+// ---- SIP watcher → XMPP user: the gateway as notifier ----
+
+/** One NOTIFY on a watcher dialog; `pidf` is the document (serialised by the sip side). */
+export interface WatcherNotify { state: 'active' | 'pending' | 'terminated'; reason?: string; pidf?: XmlElement }
+
+/** sip edge → core, request/reply: a watcher's SUBSCRIBE to decide; answered with a WatcherDecision. */
+export interface WatcherSubscribeRequest {
+  /** The sip edge's key of the dialog (stable for its life). */
+  key: string;
+  /** The SUBSCRIBE refreshes or ends a dialog the edge holds. */
+  existing: boolean;
+  watcher: string;
+  target: string;
+  requestUri: string;
+  event: string;
+  expires: number;
+  accept: string[];
+}
+
+export interface WatcherDecision {
+  status: number;
+  reason?: string;
+  expires?: number;
+  headers?: Array<[string, string]>;
+  /** The NOTIFY to send at once after the 2xx (RFC 6665 §4.2.1.2). */
+  notify?: WatcherNotify;
+}
+
+/** core → sip edge: NOTIFY a watcher dialog. */
+export interface WatcherNotifyCommand { key: string; notify: WatcherNotify }
+
+/** sip edge → core: a watcher dialog ended (expired unrefreshed, terminated, NOTIFY failed, or unknown to the edge). */
+export interface WatcherEndedEvent { key: string; why: 'expired' | 'terminated' | 'notify-failed' | 'unknown' }
