@@ -16,6 +16,7 @@ import { EMPTY_BODY } from './message.ts';
 import type { SipMessage, SipRequest, SipResponse } from './message.ts';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.ts';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.ts';
+import { InviteServerTransaction } from './invite-server-transaction.ts';
 import type { ParseError } from './parse-error.ts';
 import { responseDestination, stampVia } from './received.ts';
 import { checkRequest, isRejection } from './request-checks.ts';
@@ -63,6 +64,8 @@ export interface SipEndpointOptions {
   allowEvents?: string[];
   /** SUBSCRIBE Expires below this (and not 0) is answered 423 with Min-Expires */
   minExpires?: number;
+  /** final answer to an INVITE when no INVITE handler is registered (no sessions here); default 488 */
+  inviteStatus?: 488 | 603 | 405;
   /** TCP/TLS: close a connection after this long without traffic; default 5 minutes */
   idleTimeoutMs?: number;
   /** tls:// and wss:// listeners, and TLS client connections (sips: or ;transport=tls targets) */
@@ -90,8 +93,10 @@ export class SipEndpoint {
   readonly #domains: Set<string>;
   readonly #transports: Transport[] = [];
   readonly #handlers = new Map<string, Handler>();
-  readonly #servers = new Map<string, NonInviteServerTransaction>();
-  readonly #byBase = new Map<string, NonInviteServerTransaction>();
+  readonly #servers = new Map<string, NonInviteServerTransaction | InviteServerTransaction>();
+  readonly #byBase = new Map<string, NonInviteServerTransaction | InviteServerTransaction>();
+  /** INVITEs without a final response yet, by base key: answers them 487 (CANCEL, §9.2) */
+  readonly #cancelable = new Map<string, () => void>();
   readonly #clients = new Map<string, NonInviteClientTransaction>();
   readonly #sink: TransportSink;
   readonly #subscriber: Subscriber;
@@ -148,6 +153,7 @@ export class SipEndpoint {
     this.#clients.clear();
     this.#servers.clear();
     this.#byBase.clear();
+    this.#cancelable.clear();
     await Promise.all(this.#transports.map((t) => t.close()));
     this.#transports.length = 0;
     this.#started = false;
@@ -269,7 +275,11 @@ export class SipEndpoint {
     const key = serverKey(id);
     const existing = this.#servers.get(key);
     if (existing) {
-      existing.receiveRequest();
+      // "The ACK request matches a transaction if ... the method of the request matches the method
+      // of the request that created the transaction, except for ACK, where the method of the
+      // request that created the transaction is INVITE." (§17.2.3)
+      if (req.method === 'ACK' && existing instanceof InviteServerTransaction) existing.receiveAck();
+      else existing.receiveRequest();
       return;
     }
     // ACK for a non-INVITE (or for our stateless answers to INVITE) is absorbed.
@@ -278,32 +288,53 @@ export class SipEndpoint {
     const toTag = randomHex(6);
     const respond = (status: number, reason: string, headers: Array<[string, string]> = [], body?: Buffer): void => {
       const res = buildResponse(req.headers, status, sanitize(reason), { toTag, server: this.#server, headers, body });
-      nist.respond(status, serialize(res));
+      if (status >= 200) this.#cancelable.delete(base);
+      tx.respond(status, serialize(res));
     };
-    const nist: NonInviteServerTransaction = new NonInviteServerTransaction({
-      clock: this.#clock, timers: this.#timers, reliable: t.reliable,
-      send: (bytes) => {
-        t.send(bytes, dest).catch((err: unknown) => {
-          this.#log.debug({ err, dest }, 'sip: response not sent');
-          nist.transportError();
-        });
-      },
-      retransmissionWhileTrying: () => { if (!t.reliable) respond(100, 'Trying'); },
-      terminated: () => {
-        if (this.#servers.get(key) === nist) this.#servers.delete(key);
-        if (this.#byBase.get(base) === nist) this.#byBase.delete(base);
-      },
-    });
-    this.#servers.set(key, nist);
+    // RFC 2543 ACK: "the To tag of the ACK matches the To tag of the response sent by the server
+    // transaction" (§17.2.3), so an INVITE without a magic-cookie branch is also keyed by our tag.
+    const ackKey = req.method === 'INVITE' ? serverKey({ ...id, toTag }) : key;
+    const send = (bytes: Buffer): void => {
+      t.send(bytes, dest).catch((err: unknown) => {
+        this.#log.debug({ err, dest }, 'sip: response not sent');
+        tx.transportError();
+      });
+    };
+    const terminated = (): void => {
+      for (const k of [key, ackKey]) if (this.#servers.get(k) === tx) this.#servers.delete(k);
+      if (this.#byBase.get(base) === tx) this.#byBase.delete(base);
+      this.#cancelable.delete(base);
+    };
+    const tx: NonInviteServerTransaction | InviteServerTransaction = req.method === 'INVITE'
+      ? new InviteServerTransaction({
+        clock: this.#clock, timers: this.#timers, reliable: t.reliable, send, terminated,
+        ackTimeout: () => { this.#log.debug({ peer, callId: checked.callId }, 'sip: no ACK for our final response to INVITE (Timer H)'); },
+      })
+      : new NonInviteServerTransaction({
+        clock: this.#clock, timers: this.#timers, reliable: t.reliable, send, terminated,
+        retransmissionWhileTrying: () => { if (!t.reliable) respond(100, 'Trying'); },
+      });
+    this.#servers.set(key, tx);
+    this.#servers.set(ackKey, tx);
     if (req.method === 'CANCEL') {
       // "If the UAS did not find a matching transaction for the CANCEL according to the procedure
       // above, it SHOULD respond to the CANCEL with a 481 (Call Leg/Transaction Does Not Exist)."
       // (§9.2) A matched non-INVITE request is not affected by the CANCEL.
-      if (this.#byBase.has(base)) respond(200, 'OK');
-      else respond(481, reasonPhrase(481));
+      const cancelInvite = this.#cancelable.get(base);
+      if (this.#byBase.has(base)) {
+        // "Regardless of the method of the original request, as long as the CANCEL matched an
+        // existing transaction, the UAS answers the CANCEL request itself with a 200 (OK)
+        // response." "If the original request was an INVITE, the UAS SHOULD immediately respond to
+        // the INVITE with a 487 (Request Terminated)." (§9.2)
+        respond(200, 'OK');
+        cancelInvite?.();
+      } else {
+        respond(481, reasonPhrase(481));
+      }
       return;
     }
-    this.#byBase.set(base, nist);
+    this.#byBase.set(base, tx);
+    if (req.method === 'INVITE') this.#cancelable.set(base, () => { respond(487, 'Request Terminated'); });
     this.#dispatch(req, checked, peer, t, respond, toTag);
   }
 
@@ -314,7 +345,12 @@ export class SipEndpoint {
   ): void {
     const handler = this.#handlers.get(req.method);
     if (!handler) {
-      if (req.method === 'OPTIONS') {
+      if (req.method === 'INVITE' && this.#opts.inviteStatus !== 405) {
+        // No sessions here: every INVITE gets a final non-2xx at once (488 by default: "the
+        // session description ... not acceptable", §21.4.26; or 603 Decline).
+        const inviteStatus = this.#opts.inviteStatus ?? 488;
+        respond(inviteStatus, reasonPhrase(inviteStatus));
+      } else if (req.method === 'OPTIONS') {
         // §11.2: "Allow, Accept, Accept-Encoding, Accept-Language, and Supported header fields
         // SHOULD be present in a 200 (OK) response to an OPTIONS request."
         respond(200, 'OK', [['Allow', this.#allow], ['Accept', this.#accept.join(', ')], ['Accept-Encoding', 'identity'], ['Accept-Language', 'en']]);
@@ -357,6 +393,9 @@ export class SipEndpoint {
       localTag: checked.to.tag ?? toTag,
       localContact: this.#contact(t),
     };
+    // "the server transaction MUST generate a 100 (Trying) response unless it knows that the TU
+    // will generate a provisional or final response within 200 ms" (§17.2.1): a handler may not.
+    if (req.method === 'INVITE') respond(100, 'Trying');
     let pending: Promise<ReplySpec>;
     try {
       pending = Promise.resolve(handler(incoming));

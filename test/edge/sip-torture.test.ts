@@ -36,21 +36,21 @@ const hosts = (res: SipResponse | undefined): string[] =>
 
 export const ledger: Row[] = [
   // valid, must be accepted (not 400)
-  { file: 'rfc4475/wsinv.dat', ...both(405), check: (t, [r]) => { t.same(hosts(r), ['192.0.2.2', 'spindle.example.com', '192.168.255.111'], '3 Vias echoed in order'); } },
-  { file: 'rfc4475/esc01.dat', ...both(405) },
+  { file: 'rfc4475/wsinv.dat', ...both(488), check: (t, [r]) => { t.same(hosts(r), ['192.0.2.2', 'spindle.example.com', '192.168.255.111'], '3 Vias echoed in order'); } },
+  { file: 'rfc4475/esc01.dat', ...both(488) },
   { file: 'rfc4475/escnull.dat', ...both(405) },
   { file: 'rfc4475/lwsdisp.dat', ...both(200) },
-  { file: 'rfc4475/longreq.dat', ...both(405), check: (t, [r]) => { t.equal(hosts(r).length, 34, 'all 34 Vias echoed'); } },
+  { file: 'rfc4475/longreq.dat', ...both(488), check: (t, [r]) => { t.equal(hosts(r).length, 34, 'all 34 Vias echoed'); } },
   { file: 'rfc4475/semiuri.dat', ...both(200) },
   { file: 'rfc4475/transports.dat', ...both(200) },
-  { file: 'rfc4475/baddate.dat', ...both(405) },
+  { file: 'rfc4475/baddate.dat', ...both(488) },
   { file: 'rfc4475/zeromf.dat', ...both(200) },
   // 501 with Allow
   { file: 'rfc4475/intmeth.dat', ...both(501), check: (t, [r]) => { t.ok(r?.headers.first('allow')); } },
   { file: 'rfc4475/esc02.dat', ...both(501), check: (t, [r]) => { t.ok(r?.headers.first('allow')); } },
   { file: 'rfc4475/mismatch02.dat', ...both(501), pin: '501 (not 400): the method is checked before the CSeq method' },
   // framing
-  { file: 'rfc4475/dblreq.dat', udp: s(405), tcp: { status: [405, 405], close: true }, pin: 'over TCP the bytes after the REGISTER are a second request (INVITE → 405); the 5 bytes past its Content-Length start a message that never completes, closed on the incomplete-message timeout' },
+  { file: 'rfc4475/dblreq.dat', udp: s(405), tcp: { status: [405, 488], close: true }, pin: 'over TCP the bytes after the REGISTER are a second request (INVITE → 488); the 5 bytes past its Content-Length start a message that never completes, closed on the incomplete-message timeout' },
   { file: 'rfc4475/mpart01.dat', ...both(415), check: (t, [r]) => { t.equal(r?.headers.first('accept'), 'text/plain, message/cpim'); } },
   // responses that match no transaction: dropped silently
   { file: 'rfc4475/unreason.dat', udp: DROP, tcp: DROP },
@@ -81,30 +81,30 @@ export const ledger: Row[] = [
   { file: 'rfc4475/novelsc.dat', ...both(416) },
   { file: 'rfc4475/bext01.dat', ...both(420), check: (t, [r]) => { t.equal(r?.headers.first('unsupported'), 'nothingSupportsThis, nothingSupportsThisEither'); } },
   // pin either way
-  { file: 'rfc4475/lwsstart.dat', ...both(405), pin: 'accepted (runs of SP in the Request-Line tolerated)' },
+  { file: 'rfc4475/lwsstart.dat', ...both(488), pin: 'accepted (runs of SP in the Request-Line tolerated)' },
   { file: 'rfc4475/trws.dat', ...both(200), pin: 'accepted (trailing SP after SIP-Version tolerated)' },
-  // registrar/INVITE semantics: 405 for us
+  // registrar/INVITE semantics: 405 for REGISTER, 488 for INVITE (no sessions here)
   { file: 'rfc4475/cparam01.dat', ...both(405) },
   { file: 'rfc4475/cparam02.dat', ...both(405) },
   { file: 'rfc4475/regescrt.dat', ...both(405) },
   { file: 'rfc4475/regaut01.dat', ...both(405) },
   { file: 'rfc4475/unksm2.dat', ...both(405) },
-  { file: 'rfc4475/invut.dat', ...both(405) },
-  { file: 'rfc4475/sdp01.dat', ...both(405) },
-  { file: 'rfc4475/inv2543.dat', udp: s(405), tcp: { status: 400, close: true }, pin: 'TCP: no Content-Length on a stream → 400 and close' },
+  { file: 'rfc4475/invut.dat', ...both(488) },
+  { file: 'rfc4475/sdp01.dat', ...both(488) },
+  { file: 'rfc4475/inv2543.dat', udp: s(488), tcp: { status: 400, close: true }, pin: 'TCP: no Content-Length on a stream → 400 and close' },
   // not in the table (an RFC 4475 archive leftover: no SIP-Version, a header line without colon)
   { file: 'rfc4475/test.dat', udp: DROP, tcp: { close: true }, pin: 'unanswerable (no Via): dropped; over TCP the stream is closed' },
   // the 331-byte baddn: no blank line ends the header
   { file: 'baddn-331.dat', udp: s(400), tcp: { close: true }, pin: 'UDP: 400; TCP: an incomplete message, closed after the incomplete-message timeout' },
   // RFC 5118
-  { file: 'rfc5118/ipv4-mapped-ipv6.dat', ...both(405) },
+  { file: 'rfc5118/ipv4-mapped-ipv6.dat', ...both(488) },
   { file: 'rfc5118/ipv6-bad.dat', ...both(400) },
   { file: 'rfc5118/ipv6-bug-abnf-3-colons.dat', ...both(200) },
   { file: 'rfc5118/ipv6-correct-abnf-2-colons.dat', ...both(200) },
   { file: 'rfc5118/ipv6-good.dat', ...both(405) },
-  { file: 'rfc5118/ipv6-in-sdp.dat', ...both(405) },
+  { file: 'rfc5118/ipv6-in-sdp.dat', ...both(488) },
   { file: 'rfc5118/mult-ip-in-header.dat', ...both(405), check: (t, [r]) => { t.same(hosts(r), ['2001:db8::9:1', '192.0.2.1', '2001:db8::9:255']); } },
-  { file: 'rfc5118/mult-ip-in-sdp.dat', ...both(405) },
+  { file: 'rfc5118/mult-ip-in-sdp.dat', ...both(488) },
   { file: 'rfc5118/port-ambiguous.dat', ...both(405) },
   { file: 'rfc5118/port-unambiguous.dat', ...both(405) },
   { file: 'rfc5118/via-received-param-no-delim.dat', ...both(200) },
