@@ -7,6 +7,13 @@ import { ParseError } from './parse-error.ts';
 import { isForbiddenDestination, TransportError } from './transport.ts';
 import type { Peer, Transport, TransportSink } from './transport.ts';
 
+/**
+ * The kernel's default receive buffer (~208 KiB) overflows within milliseconds of a burst at 5,000
+ * datagrams/s while the event loop is busy, and each datagram dropped there costs the sender a
+ * 500 ms retransmission (bench/RESULTS.md). The kernel caps this at net.core.rmem_max/wmem_max.
+ */
+const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
+
 export class UdpTransport implements Transport {
   readonly name = 'udp';
   readonly reliable = false;
@@ -24,7 +31,10 @@ export class UdpTransport implements Transport {
     this.family = family;
     this.#sink = sink;
     this.#log = log;
-    this.#socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    this.#socket = createSocket({
+      type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6,
+      recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES,
+    });
     this.#socket.on('message', (buf, rinfo) => { this.#receive(buf, { address: rinfo.address, port: rinfo.port }); });
     this.#socket.on('error', (err) => { this.#log.warn({ err }, 'sip udp socket error'); });
   }
