@@ -8,10 +8,12 @@ import type { QueuedStanza } from './core/context.ts';
 import { createMetrics } from './http/metrics.ts';
 import { startHttpServer, type HttpServer, type ReadinessCheck } from './http/server.ts';
 import { createLogger, type Logger } from './log.ts';
+import { bindSipPresence } from './roles/sip-presence.ts';
 import { bindSipRole } from './roles/sip-role.ts';
 import { bindXmppRole } from './roles/xmpp-role.ts';
 import { SipEndpoint } from './sip/endpoint.ts';
 import { JournalQueue } from './store/journal.ts';
+import { SqlitePresenceStore } from './store/sqlite-presence-store.ts';
 import { XmppEdge } from './xmpp/edge.ts';
 
 export interface Gateway {
@@ -41,9 +43,10 @@ export async function startGateway(config: ParleyConfig, opts: { log?: Logger } 
     const queue = await JournalQueue.open<QueuedStanza>({ dir: join(config.store.path, 'queue-xmpp') });
     metrics.deliveryQueueDepth.set({ queue: 'xmpp' }, queue.depth);
     if (queue.depth > 0) log.info({ pending: queue.depth }, 'redelivering messages accepted before the last stop');
-    const core: Core = startCore({ config, bus, queue, metrics, log: log.child({ role: 'core' }), now });
+    const presence = SqlitePresenceStore.open({ dir: join(config.store.path, 'presence') });
+    const core: Core = startCore({ config, bus, queue, metrics, log: log.child({ role: 'core' }), now, presence });
     checks.push({ name: 'store', ok: () => !queue.failed });
-    stops.push(async () => { core.stop(); await queue.close(); });
+    stops.push(async () => { core.stop(); await queue.close(); await presence.close(); });
   }
   if (roles.has('xmpp')) {
     const edge = new XmppEdge({ components: config.xmpp.components, log });
@@ -62,11 +65,12 @@ export async function startGateway(config: ParleyConfig, opts: { log?: Logger } 
       ...(config.sip.outboundProxy !== undefined ? { outboundProxy: config.sip.outboundProxy } : {}),
     });
     const sub = bindSipRole({ endpoint, bus, metrics, log, now });
+    const presenceSub = bindSipPresence({ endpoint, bus, log: log.child({ edge: 'sip', part: 'presence' }) });
     await endpoint.start();
     sipBound = endpoint.bound;
     let sipUp = true;
     checks.push({ name: 'sip', ok: () => sipUp });
-    stops.push(async () => { sipUp = false; sub.unsubscribe(); await endpoint.stop(); });
+    stops.push(async () => { sipUp = false; sub.unsubscribe(); presenceSub.unsubscribe(); await endpoint.stop(); });
   }
   const http: HttpServer = await startHttpServer(config.http.listen, { metrics, ...registry }, checks);
   stops.push(() => http.close());

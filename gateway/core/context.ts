@@ -3,6 +3,7 @@ import type { Bus } from '../bus/bus.ts';
 import type { ParleyConfig } from '../config/types.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import type { Logger } from '../log.ts';
+import type { PresenceStore } from '../store/presence-store.ts';
 import type { DeliveryQueue } from '../store/queue.ts';
 import type { XmlElement } from '../../translators/xml.ts';
 
@@ -21,4 +22,6 @@ export interface CoreContext {
   log: Logger;
   /** Milliseconds, monotonic enough for rate limiting. */
   now(): number;
+  /** Presence state (issue #5); without it the core serves no presence. */
+  presence?: PresenceStore;
 }

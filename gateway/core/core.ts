@@ -5,6 +5,7 @@ import { RateLimiter } from '../policy/rate-limit.ts';
 import type { CoreContext } from './context.ts';
 import { Delivery } from './delivery.ts';
 import { OriginTracker } from './origin-tracker.ts';
+import { startPresence } from './presence/presence.ts';
 import { handleSipMessage } from './sip-inbound.ts';
 import { handleXmppStanza } from './xmpp-inbound.ts';
 
@@ -35,8 +36,10 @@ export function startCore(ctx: CoreContext): Core {
     }),
   ];
   delivery.start();
+  const presence = ctx.presence && startPresence(ctx, { store: ctx.presence });
   return {
     stop() {
+      presence?.stop();
       delivery.stop();
       for (const s of subs) s.unsubscribe();
     },

@@ -1,0 +1,133 @@
+// SIP watcher → XMPP user, with I/O: answers watcher SUBSCRIBEs (watcher-rules.ts), keeps the
+// dialogs, approvals and the watched users' presence in the store, and NOTIFYs on every change.
+import { xmppPresenceToPidf } from '../../../translators/presence.ts';
+import type { XmlElement } from '../../../translators/xml.ts';
+import type { WatcherDecision, WatcherEndedEvent, WatcherNotify, WatcherNotifyCommand, WatcherSubscribeRequest } from '../../bus/presence-subjects.ts';
+import { SUBJECTS } from '../../bus/subjects.ts';
+import { admit } from '../../policy/admission.ts';
+import type { PresenceStore, StoredResourcePresence } from '../../store/presence-store.ts';
+import type { CoreContext } from '../context.ts';
+import { jidDomain, jidLocal, uriParts } from '../routing.ts';
+import { afterAccept, classify, DEFAULT_WATCHER_POLICY, onXmppPresence, onXmppSubscription, type NotifySpec, type WatcherAction, type WatcherPolicy } from './watcher-rules.ts';
+import { presenceOfType } from './xmpp-presence.ts';
+
+export interface WatcherDeps {
+  ctx: CoreContext;
+  store: PresenceStore;
+  policy?: WatcherPolicy;
+  send(stanza: XmlElement): Promise<void>;
+  /** A local SIP user's JID on the XMPP side (and back), and the XMPP user a SIP URI names. */
+  jidOfSipUser(uri: string): string | undefined;
+  sipUriOfJid(jid: string, domain: string): string | undefined;
+  xmppUserOfSipUri(uri: string): string | undefined;
+  sipUriOfXmppUser(jid: string): string | undefined;
+}
+
+export class Watchers {
+  readonly #d: WatcherDeps;
+  readonly #policy: WatcherPolicy;
+
+  constructor(deps: WatcherDeps) {
+    this.#d = deps;
+    this.#policy = deps.policy ?? DEFAULT_WATCHER_POLICY;
+  }
+
+  async onSubscribe(req: WatcherSubscribeRequest): Promise<WatcherDecision> {
+    const { ctx, store } = this.#d;
+    const c = classify({ event: req.event, expires: req.expires, accept: req.accept, existing: req.existing }, this.#policy);
+    if (!c.ok) return { status: c.answer.status, ...(c.answer.reason !== undefined && { reason: c.answer.reason }), ...(c.answer.headers && { headers: c.answer.headers.map(([k, v]) => [k, v] as [string, string]) }) };
+    const watcherParts = uriParts(req.watcher);
+    const watcherJid = this.#d.jidOfSipUser(req.watcher);
+    if (!watcherParts || !watcherJid || !ctx.config.sip.domains.includes(watcherParts.domain)) {
+      return { status: 403, reason: 'Forbidden (the watcher is not a user of this gateway)' };
+    }
+    const target = this.#d.xmppUserOfSipUri(req.requestUri);
+    if (target === undefined || ctx.config.sip.domains.includes(jidDomain(target))) return { status: 404, reason: 'Not Found' };
+    const verdict = admit(ctx.config.peers, {
+      service: 'presence', direction: 'outbound',
+      local: { user: watcherParts.user, domain: watcherParts.domain }, remote: { network: 'xmpp', domain: jidDomain(target) },
+    });
+    if (!verdict.ok) {
+      ctx.metrics.policyDecisions.inc({ decision: 'refuse', reason: verdict.code });
+      return { status: 403, reason: 'Forbidden' };
+    }
+    const watcher = this.#d.sipUriOfJid(watcherJid, watcherParts.domain) ?? req.watcher;
+    const approved = await store.isApproved(target, watcher);
+    const resources = await store.getXmppPresence(target);
+    let immediate: WatcherNotify | undefined;
+    const actions = afterAccept(c.kind, approved, resources.length > 0);
+    for (const a of actions) {
+      if (a.type === 'notify') immediate = this.#notification(a.notify, target, resources);
+      else await this.#apply(a, req.key, watcher, watcherJid, target, c.expires);
+    }
+    return { status: 200, reason: 'OK', expires: c.expires, ...(immediate !== undefined && { notify: immediate }) };
+  }
+
+  /** The XMPP user `owner` answered (or withdrew) the subscription of the SIP user `to`. */
+  async onXmppSubscription(type: 'subscribed' | 'unsubscribed', owner: string, watcherJid: string, componentDomain: string): Promise<void> {
+    const watcher = this.#d.sipUriOfJid(watcherJid, componentDomain);
+    if (watcher === undefined) return;
+    const actions = onXmppSubscription(type);
+    await this.#forDialogs(actions, owner, watcher, watcherJid);
+  }
+
+  /** A presence of `owner` (one resource) reached the SIP user `watcherJid`. */
+  async onXmppPresence(owner: string, resource: StoredResourcePresence, watcherJid: string, componentDomain: string): Promise<void> {
+    const watcher = this.#d.sipUriOfJid(watcherJid, componentDomain);
+    if (watcher === undefined) return;
+    const approved = await this.#d.store.isApproved(owner, watcher);
+    if (!approved) return;
+    await this.#d.store.setXmppPresence(owner, resource.resource, resource);
+    await this.#forDialogs(onXmppPresence(true), owner, watcher, watcherJid);
+  }
+
+  async onEnded(ev: WatcherEndedEvent): Promise<void> {
+    // Expiry ends the dialog only: the roster approval stays (MAPPINGS §4).
+    await this.#d.store.deleteWatcher(ev.key);
+  }
+
+  async #forDialogs(actions: readonly WatcherAction[], owner: string, watcher: string, watcherJid: string): Promise<void> {
+    const dialogs = await this.#d.store.watchersOf(owner, watcher);
+    const resources = actions.some((a) => a.type === 'notify' && a.notify.document) ? await this.#d.store.getXmppPresence(owner) : [];
+    for (const a of actions) {
+      if (a.type === 'approval') {
+        await this.#apply(a, '', watcher, watcherJid, owner, 0);
+        continue;
+      }
+      for (const w of dialogs) {
+        if (a.type === 'notify') this.#publish(w.id, this.#notification(a.notify, owner, resources));
+        else await this.#apply(a, w.id, watcher, watcherJid, owner, 0);
+      }
+    }
+  }
+
+  #publish(key: string, notify: WatcherNotify): void {
+    const cmd: WatcherNotifyCommand = { key, notify };
+    this.#d.ctx.bus.publish(SUBJECTS.watcherNotify, cmd);
+  }
+
+  async #apply(a: Exclude<WatcherAction, { type: 'notify' }>, key: string, watcher: string, watcherJid: string, target: string, expires: number): Promise<void> {
+    const { store } = this.#d;
+    switch (a.type) {
+      case 'save-dialog':
+        await store.putWatcher({ id: key, watcher, target, expiresAt: Date.now() + expires * 1000 });
+        break;
+      case 'forget-dialog':
+        await store.deleteWatcher(key);
+        break;
+      case 'approval':
+        await store.setApproval(target, watcher, a.approved);
+        break;
+      case 'xmpp':
+        await this.#d.send(presenceOfType(a.presence, watcherJid, target));
+        break;
+    }
+  }
+
+  #notification(n: NotifySpec, target: string, resources: readonly StoredResourcePresence[]): WatcherNotify {
+    const out: WatcherNotify = { state: n.state, ...(n.reason !== undefined && { reason: n.reason }) };
+    if (!n.document) return out;
+    const entity = this.#d.sipUriOfXmppUser(target) ?? `pres:${jidLocal(target)}@${jidDomain(target)}`;
+    return { ...out, pidf: xmppPresenceToPidf({ entity, resources, now: new Date().toISOString() }) };
+  }
+}
