@@ -144,6 +144,9 @@ class Subscription implements ClientSubscription {
   #unsubscribing = false;
   #ended = false;
   #expiresAt: number | undefined;
+  /** when the last SUBSCRIBE went out, and the expiry the last NOTIFY announced (and when) */
+  #sentAt = 0;
+  #notified: { at: number; receivedAt: number } | undefined;
   #timerN: TimerHandle | undefined;
   #lastInfo: TerminatedInfo = {};
 
@@ -166,6 +169,7 @@ class Subscription implements ClientSubscription {
   start(): void {
     // Timer N (RFC 6665 §4.1.2.4): the subscriber waits 64*T1 for a NOTIFY after the SUBSCRIBE.
     this.#armTimerN();
+    this.#sentAt = this.#ctx.clock.now();
     this.#ctx.send({
       method: 'SUBSCRIBE', requestUri: this.#spec.requestUri, from: this.#spec.from, to: this.#spec.to,
       callId: this.#callId, fromTag: this.#tag, cseq: 1, contact: true,
@@ -230,7 +234,11 @@ class Subscription implements ClientSubscription {
 
   #granted(r: FinalResponse): void {
     const e = parseExpires(fieldValues(r.headers, 'expires')[0], NaN);
-    if (typeof e === 'number' && !Number.isNaN(e)) this.#expiresAt = this.#ctx.clock.now() + e * 1000;
+    if (typeof e !== 'number' || Number.isNaN(e)) return;
+    // The smaller of the 2xx's Expires and what a NOTIFY sent since the SUBSCRIBE announced.
+    const at = this.#ctx.clock.now() + e * 1000;
+    const n = this.#notified;
+    this.#expiresAt = n !== undefined && n.receivedAt >= this.#sentAt ? Math.min(at, n.at) : at;
   }
 
   #addDialog(remoteTag: string, d: Pick<DialogState, 'remoteTarget' | 'routeSet' | 'remoteSeq'>, notified: boolean): ClientDialog {
@@ -277,7 +285,9 @@ class Subscription implements ClientSubscription {
       dialog.notified = true;
     }
     if (state.expires !== undefined && state.state !== 'terminated') {
-      const at = this.#ctx.clock.now() + state.expires * 1000;
+      const now = this.#ctx.clock.now();
+      const at = now + state.expires * 1000;
+      this.#notified = { at, receivedAt: now };
       this.#expiresAt = this.#expiresAt === undefined ? at : Math.min(this.#expiresAt, at);
     }
     if (!this.#unsubscribing && [...this.#dialogs.values()].every((d) => d.notified)) this.#cancelN();
@@ -339,6 +349,7 @@ class Subscription implements ClientSubscription {
     // "Requests within a dialog MUST contain strictly monotonically increasing and contiguous CSeq
     // sequence numbers (increasing-by-one) in each direction" (RFC 3261 §12.2.1.1)
     s.localSeq++;
+    this.#sentAt = this.#ctx.clock.now();
     let r: FinalResponse;
     try {
       r = await this.#ctx.send({

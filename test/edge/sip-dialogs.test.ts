@@ -6,6 +6,10 @@ import type { Test } from 'tap';
 import { SipEndpoint } from '../../gateway/sip/endpoint.ts';
 import type { IncomingNotify, IncomingSubscribe, ServerSubscription, TerminatedInfo } from '../../gateway/sip/endpoint.ts';
 import { silentLogger } from '../../gateway/log.ts';
+import type { SipMessage, SipRequest } from '../../gateway/sip/message.ts';
+import { serialize } from '../../gateway/sip/serializer.ts';
+import { buildResponse } from '../../gateway/sip/response-builder.ts';
+import { asResponse, status, UdpPeer } from './sip/client.ts';
 
 type Opts = Partial<ConstructorParameters<typeof SipEndpoint>[0]>;
 
@@ -16,6 +20,39 @@ async function endpoint(t: Test, extra: Opts = {}) {
   const udp = ep.bound.find((b) => b.transport === 'udp')!.port;
   const tcp = ep.bound.find((b) => b.transport === 'tcp')!.port;
   return { ep, udp, tcp };
+}
+
+async function udpPeer(t: Test): Promise<UdpPeer> {
+  const p = new UdpPeer();
+  await p.bind();
+  t.teardown(() => { p.close(); });
+  return p;
+}
+
+function requests(p: UdpPeer, method: string): SipRequest[] {
+  return p.received.filter((m): m is SipRequest => m.kind === 'request' && m.method === method);
+}
+
+function responses(p: UdpPeer, cseqMethod: string): SipMessage[] {
+  return p.received.filter((m) => m.kind === 'response' && (m.headers.first('cseq') ?? '').endsWith(cseqMethod));
+}
+
+/** Answers a request received by a raw peer. */
+function answer(p: UdpPeer, req: SipRequest, code: number, port: number, opts: { toTag?: string; headers?: Array<[string, string]> } = {}): Promise<void> {
+  return p.send(serialize(buildResponse(req.headers, code, code === 200 ? 'OK' : 'Error', { toTag: opts.toTag ?? 'n1', headers: opts.headers })), port);
+}
+
+let seq = 0;
+/** A request from a raw peer; `headers` are written as given (CRLF, Content-Length in bytes). */
+function raw(method: string, uri: string, peerPort: number, headers: string[], body = ''): string {
+  const lines = [
+    `${method} ${uri} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-dlg-${++seq}-${Date.now()};rport`,
+    'Max-Forwards: 70',
+    ...headers,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+  ];
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
 const until = async (cond: () => boolean, ms = 3000): Promise<boolean> => {
@@ -83,3 +120,193 @@ for (const transport of ['udp', 'tcp'] as const) {
     t.equal((await server!.notify({ state: 'active' })).status, 481, 'a NOTIFY after the end is refused locally');
   });
 }
+
+void t.test('subscriber: NOTIFY before the 2xx creates the dialog, a second From tag is a fork, Record-Route routes the refresh (loose, and strict without ;lr), terminated ends a dialog, 481 after the end (RFC 6665 §4.1.2.4, RFC 3261 §12.1.1, §12.2.1.1)', async (t) => {
+  const { ep, udp } = await endpoint(t);
+  const peer = await udpPeer(t);
+  const notifies: IncomingNotify[] = [];
+  const terminated: TerminatedInfo[] = [];
+  const sub = ep.subscribe({
+    requestUri: `sip:carol@127.0.0.1:${peer.port}`, from: { uri: 'sip:alice@example.com' }, to: { uri: 'sip:carol@example.net' },
+    event: 'presence', accept: ['application/pidf+xml'], expires: 3600, headers: [['X-Test', '1']],
+  }, { onNotify: (n) => { notifies.push(n); return n.dialogId.endsWith(';n2') ? { status: 200, headers: [['X-Fork', '2']] } : undefined; }, onTerminated: (i) => { terminated.push(i); } });
+  t.equal(sub.dialogs, 0);
+  await peer.waitFor(1);
+  const subscribe = requests(peer, 'SUBSCRIBE')[0]!;
+  t.equal(subscribe.headers.first('event'), 'presence');
+  t.equal(subscribe.headers.first('accept'), 'application/pidf+xml');
+  t.equal(subscribe.headers.first('expires'), '3600');
+  t.equal(subscribe.headers.first('x-test'), '1');
+  t.match(subscribe.headers.first('contact'), new RegExp(`^<sip:gw@127\\.0\\.0\\.1:${udp};transport=udp>$`), 'Contact of the transport used');
+  const from = subscribe.headers.first('from')!;
+  const callId = subscribe.headers.first('call-id')!;
+  t.equal(sub.id, callId);
+  const notifyHeaders = (tag: string, cseq: number, state: string, extra: string[] = []) => [
+    `From: <sip:carol@example.net>;tag=${tag}`, `To: ${from}`, `Call-ID: ${callId}`, `CSeq: ${cseq} NOTIFY`,
+    'Event: presence', `Subscription-State: ${state}`, `Contact: <sip:carol-${tag}@127.0.0.1:${peer.port}>`, ...extra,
+  ];
+  // NOTIFY first, through two proxies (Record-Route: the first points back at the peer).
+  await peer.send(raw('NOTIFY', `sip:gw@127.0.0.1:${udp}`, peer.port, notifyHeaders('n1', 1, 'active;expires=300', [
+    `Record-Route: <sip:127.0.0.1:${peer.port};lr;proxy=one>`, 'Record-Route: <sip:p2.invalid;lr>', 'Content-Type: application/pidf+xml',
+  ]), '<presence/>'), udp);
+  t.ok(await until(() => responses(peer, 'NOTIFY').length === 1));
+  t.equal(status(responses(peer, 'NOTIFY')[0]), 200, 'a NOTIFY before the 2xx is accepted (RFC 6665 §4.1.2.4)');
+  t.equal(notifies[0]!.subscriptionState.state, 'active');
+  t.equal(notifies[0]!.body.toString(), '<presence/>');
+  t.equal(notifies[0]!.contentType, 'application/pidf+xml');
+  t.equal(sub.dialogs, 1);
+  await answer(peer, subscribe, 200, udp, { toTag: 'n1', headers: [['Expires', '3600'], ['Contact', `<sip:carol-n1@127.0.0.1:${peer.port}>`]] });
+  const est = await sub.established;
+  t.equal(est.status, 200);
+  t.equal(sub.dialogs, 1, 'the 2xx joins the dialog its NOTIFY created');
+  t.ok(sub.expiresAt! < performance.now() + 301_000, 'expiresAt: the smaller of NOTIFY expires=300 and Expires: 3600');
+  // A fork: another From tag, behind a strict router.
+  await peer.send(raw('NOTIFY', `sip:gw@127.0.0.1:${udp}`, peer.port, notifyHeaders('n2', 7, 'pending;expires=3600', [
+    `Record-Route: <sip:127.0.0.1:${peer.port}>`,
+  ])), udp);
+  t.ok(await until(() => responses(peer, 'NOTIFY').length === 2));
+  t.equal(asResponse(responses(peer, 'NOTIFY')[1]).headers.first('x-fork'), '2', 'the handler\'s reply is sent');
+  t.equal(sub.dialogs, 2, 'each fork is a dialog (RFC 6665 §4.1.2.4)');
+
+  const refreshing = sub.refresh(1800);
+  t.ok(await until(() => requests(peer, 'SUBSCRIBE').length === 3));
+  const [, r1, r2] = requests(peer, 'SUBSCRIBE');
+  const byTag = (tag: string) => [r1!, r2!].find((r) => r.headers.first('to')!.endsWith(`tag=${tag}`))!;
+  const loose = byTag('n1');
+  t.equal(loose.uri, `sip:carol-n1@127.0.0.1:${peer.port}`, 'loose: the remote target is the Request-URI');
+  t.same(loose.headers.all('route'), [`<sip:127.0.0.1:${peer.port};lr;proxy=one>`, '<sip:p2.invalid;lr>'], 'loose: Route = route set in order (NOTIFY Record-Route, taken in order)');
+  t.equal(loose.headers.first('cseq'), '2 SUBSCRIBE', 'CSeq + 1');
+  t.equal(loose.headers.first('expires'), '1800');
+  t.equal(loose.headers.first('call-id'), callId);
+  t.equal(loose.headers.first('from'), from, 'same From with our tag');
+  const strict = byTag('n2');
+  t.equal(strict.uri, `sip:127.0.0.1:${peer.port}`, 'strict: the first route is the Request-URI (RFC 3261 §12.2.1.1)');
+  t.same(strict.headers.all('route'), [`<sip:carol-n2@127.0.0.1:${peer.port}>`], 'strict: the remote target is the last Route');
+  await answer(peer, loose, 200, udp, { toTag: 'n1', headers: [['Expires', '1800']] });
+  await answer(peer, strict, 481, udp, { toTag: 'n2' });
+  t.equal((await refreshing).status, 200, 'refresh resolves with the 2xx of any dialog');
+  t.equal(sub.dialogs, 1, 'a 481 to an in-dialog SUBSCRIBE ends that dialog (RFC 3261 §12.2.1.2)');
+  t.equal(terminated.length, 0);
+
+  const unsubscribing = sub.unsubscribe();
+  t.ok(await until(() => requests(peer, 'SUBSCRIBE').length === 4));
+  const unsub = requests(peer, 'SUBSCRIBE')[3]!;
+  t.equal(unsub.headers.first('expires'), '0');
+  t.equal(unsub.headers.first('cseq'), '3 SUBSCRIBE');
+  await answer(peer, unsub, 200, udp, { toTag: 'n1', headers: [['Expires', '0']] });
+  t.equal((await unsubscribing).status, 200);
+  await peer.send(raw('NOTIFY', `sip:gw@127.0.0.1:${udp}`, peer.port, notifyHeaders('n1', 2, 'terminated;reason=timeout')), udp);
+  t.ok(await until(() => terminated.length === 1));
+  t.same(terminated, [{ reason: 'timeout' }], 'onTerminated once the last dialog is gone, with the reason');
+  t.equal(sub.ended, true);
+  await peer.send(raw('NOTIFY', `sip:gw@127.0.0.1:${udp}`, peer.port, notifyHeaders('n1', 3, 'active')), udp);
+  t.ok(await until(() => responses(peer, 'NOTIFY').length === 4));
+  t.equal(status(responses(peer, 'NOTIFY')[3]), 481, 'a NOTIFY matching no dialog and no pending SUBSCRIBE gets 481 (RFC 6665 §4.1.3)');
+});
+
+void t.test('subscriber: a 423 exposes Min-Expires and ends the subscription attempt (RFC 3261 §10.3, RFC 6665 §4.1.2.1)', async (t) => {
+  const { ep } = await endpoint(t);
+  const peer = await udpPeer(t);
+  const terminated: TerminatedInfo[] = [];
+  const sub = ep.subscribe({
+    requestUri: `sip:carol@127.0.0.1:${peer.port}`, from: { uri: 'sip:alice@example.com' }, to: { uri: 'sip:carol@example.net' },
+    event: 'presence', accept: ['application/pidf+xml'], expires: 10,
+  }, { onNotify: () => undefined, onTerminated: (i) => { terminated.push(i); } });
+  await peer.waitFor(1);
+  await answer(peer, requests(peer, 'SUBSCRIBE')[0]!, 423, ep.bound[0]!.port, { headers: [['Min-Expires', '600']] });
+  const r = await sub.established;
+  t.equal(r.status, 423);
+  t.equal(r.minExpires, 600);
+  t.same(terminated, [{ status: 423 }]);
+  t.equal((await sub.refresh()).status, 481, 'no dialog to refresh');
+});
+
+void t.test('notifier: 489 Bad Event with Allow-Events, 423 with Min-Expires, 481 for an unknown dialog, 400 without Contact; SUBSCRIBE and NOTIFY in Allow (RFC 6665 §4.2.1.1, §4.1.1, RFC 3261 §12.2.2)', async (t) => {
+  const { ep, udp } = await endpoint(t, { minExpires: 60 });
+  ep.allowEvents(['presence']);
+  let calls = 0;
+  ep.onSubscribe(() => { calls++; return { status: 200 }; });
+  const peer = await udpPeer(t);
+  const base = (extra: string[]) => [
+    'From: <sip:w@example.net>;tag=w1', 'To: <sip:bob@example.com>', `Call-ID: nb-${++seq}@x`, 'CSeq: 1 SUBSCRIBE',
+    `Contact: <sip:w@127.0.0.1:${peer.port}>`, ...extra,
+  ];
+  await peer.send(raw('SUBSCRIBE', 'sip:bob@example.com', peer.port, base(['Event: dialog', 'Expires: 600'])), udp);
+  await peer.send(raw('SUBSCRIBE', 'sip:bob@example.com', peer.port, base(['Event: presence', 'Expires: 30'])), udp);
+  await peer.send(raw('SUBSCRIBE', 'sip:bob@example.com', peer.port, [
+    'From: <sip:w@example.net>;tag=w1', 'To: <sip:bob@example.com>;tag=nosuch', 'Call-ID: gone@x', 'CSeq: 5 SUBSCRIBE',
+    `Contact: <sip:w@127.0.0.1:${peer.port}>`, 'Event: presence',
+  ]), udp);
+  await peer.send(raw('SUBSCRIBE', 'sip:bob@example.com', peer.port, ['From: <sip:w@example.net>;tag=w1', 'To: <sip:bob@example.com>', 'Call-ID: nc@x', 'CSeq: 1 SUBSCRIBE', 'Event: presence']), udp);
+  await peer.send(raw('OPTIONS', 'sip:bob@example.com', peer.port, ['From: <sip:w@example.net>;tag=w1', 'To: <sip:bob@example.com>', 'Call-ID: o@x', 'CSeq: 1 OPTIONS']), udp);
+  await peer.waitFor(5);
+  const byCallId = (prefix: string) => asResponse(peer.received.find((m) => m.headers.first('call-id')!.startsWith(prefix)));
+  const bad = peer.received.filter((m) => m.headers.first('call-id')!.startsWith('nb-')).map((m) => asResponse(m));
+  t.same(bad.map((r) => r.status).sort(), [423, 489]);
+  t.equal(bad.find((r) => r.status === 489)!.headers.first('allow-events'), 'presence');
+  t.equal(bad.find((r) => r.status === 423)!.headers.first('min-expires'), '60');
+  t.equal(byCallId('gone@').status, 481);
+  t.equal(byCallId('nc@').status, 400);
+  t.match(byCallId('o@').headers.first('allow'), /SUBSCRIBE/);
+  t.match(byCallId('o@').headers.first('allow'), /NOTIFY/);
+  t.equal(calls, 0, 'none of these reached the handler');
+});
+
+void t.test('notifier: the 2xx copies Record-Route, NOTIFYs follow the route set, and an unrefreshed subscription ends with NOTIFY terminated;reason=timeout (RFC 3261 §12.1.1, RFC 6665 §4.2.2)', async (t) => {
+  const { ep, udp } = await endpoint(t, { allowEvents: ['presence'] });
+  const peer = await udpPeer(t);
+  let server: ServerSubscription | undefined;
+  const expired: string[] = [];
+  ep.onSubscribe((s) => ({
+    status: 200, expires: Math.min(s.expires, 1),
+    onAccepted: (sub) => { server = sub; sub.onExpired(() => { expired.push(sub.id); }); void sub.notify({ state: 'active', contentType: 'application/pidf+xml', body: Buffer.from('<p/>') }); },
+  }));
+  await peer.send(raw('SUBSCRIBE', 'sip:bob@example.com', peer.port, [
+    'From: "W" <sip:w@example.net>;tag=w1', 'To: <sip:bob@example.com>', 'Call-ID: rr@x', 'CSeq: 10 SUBSCRIBE',
+    `Contact: <sip:w@127.0.0.1:${peer.port}>`, 'Event: presence', 'Expires: 120',
+    `Record-Route: <sip:127.0.0.1:${peer.port};lr;n=1>, <sip:p2.invalid;lr>`,
+  ]), udp);
+  t.ok(await until(() => requests(peer, 'NOTIFY').length === 1 && peer.received.some((m) => m.kind === 'response')));
+  const ok = asResponse(peer.received.find((m) => m.kind === 'response'));
+  t.equal(ok.status, 200);
+  t.equal(ok.headers.first('expires'), '1', 'the granted Expires, never above the requested one');
+  t.same(ok.headers.all('record-route'), [`<sip:127.0.0.1:${peer.port};lr;n=1>`, '<sip:p2.invalid;lr>'], 'Record-Route copied into the 2xx');
+  t.match(ok.headers.first('contact'), /^<sip:gw@127\.0\.0\.1:\d+;transport=udp>$/);
+  const n1 = requests(peer, 'NOTIFY')[0]!;
+  t.equal(n1.uri, `sip:w@127.0.0.1:${peer.port}`, 'remote target = the watcher\'s Contact');
+  t.same(n1.headers.all('route'), [`<sip:127.0.0.1:${peer.port};lr;n=1>`, '<sip:p2.invalid;lr>'], 'Route = route set in order');
+  t.match(n1.headers.first('subscription-state'), /^active;expires=[01]$/);
+  t.equal(n1.headers.first('event'), 'presence');
+  t.equal(n1.headers.first('content-type'), 'application/pidf+xml');
+  t.match(n1.headers.first('to'), /<sip:w@example\.net>;tag=w1$/);
+  t.equal(n1.headers.first('call-id'), 'rr@x');
+  t.equal(server?.watcher, 'sip:w@example.net');
+  await answer(peer, n1, 200, udp, { toTag: 'w1' });
+  t.ok(await until(() => requests(peer, 'NOTIFY').length === 2, 3000), 'the expiry NOTIFY arrived');
+  const n2 = requests(peer, 'NOTIFY')[1]!;
+  t.equal(n2.headers.first('subscription-state'), 'terminated;reason=timeout');
+  t.equal(Number(n2.headers.first('cseq')!.split(' ')[0]), Number(n1.headers.first('cseq')!.split(' ')[0]) + 1, 'local CSeq + 1');
+  t.same(expired, [server!.id], 'onExpired called');
+  t.equal(server!.ended, true);
+  await answer(peer, n2, 200, udp, { toTag: 'w1' });
+});
+
+void t.test('notifier: a 481 to a NOTIFY ends the subscription (RFC 6665 §4.2.2)', async (t) => {
+  const { ep, udp } = await endpoint(t, { allowEvents: ['presence'] });
+  const peer = await udpPeer(t);
+  let server: ServerSubscription | undefined;
+  const ended: string[] = [];
+  ep.onSubscribe(() => ({ status: 200, onAccepted: (sub) => { server = sub; sub.onEnded((why) => { ended.push(why); }); } }));
+  await peer.send(raw('SUBSCRIBE', 'sip:bob@example.com', peer.port, [
+    'From: <sip:w@example.net>;tag=w1', 'To: <sip:bob@example.com>', 'Call-ID: n481@x', 'CSeq: 1 SUBSCRIBE',
+    `Contact: <sip:w@127.0.0.1:${peer.port}>`, 'Event: presence',
+  ]), udp);
+  t.ok(await until(() => server !== undefined && peer.received.length > 0));
+  t.equal(asResponse(peer.received[0]).headers.first('expires'), '3600', 'default Expires 3600 (RFC 6665 §4.1.2.1 for presence)');
+  const sending = server!.notify({ state: 'pending' });
+  t.ok(await until(() => requests(peer, 'NOTIFY').length === 1));
+  await answer(peer, requests(peer, 'NOTIFY')[0]!, 481, udp, { toTag: 'w1' });
+  t.equal((await sending).status, 481);
+  t.same(ended, ['notify-failed']);
+  t.equal(server!.ended, true);
+});
