@@ -28,7 +28,8 @@ export interface ParleyHandle {
 }
 
 /** `config` is the YAML document as an object (DESIGN.md §4); store.path and log level are filled in. */
-export async function startParley(config: Record<string, unknown>, opts: { httpPort: number; keepDir?: boolean }): Promise<ParleyHandle> {
+/** `nodeArgs`: extra Node flags for the Parley process, e.g. ['--cpu-prof', '--cpu-prof-dir', DIR] (benchmarks). */
+export async function startParley(config: Record<string, unknown>, opts: { httpPort: number; keepDir?: boolean; nodeArgs?: readonly string[] }): Promise<ParleyHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-e2e-'));
   const configFile = join(dir, 'parley.yaml');
   const full = { store: { path: join(dir, 'data') }, log: { level: 'debug' }, ...config, http: { listen: `${LOOPBACK}:${opts.httpPort}` } };
@@ -57,7 +58,7 @@ export async function startParley(config: Record<string, unknown>, opts: { httpP
     throw new Error(`parley ${path} not ${want} within ${timeoutMs} ms (last: ${last})`);
   };
   const start = async (): Promise<void> => {
-    child = spawnChild(process.execPath, [CLI, 'start', '--config', configFile], { cwd: dir, outputFile: logFile });
+    child = spawnChild(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'start', '--config', configFile], { cwd: dir, outputFile: logFile });
     await waitFor('/healthz', 200, 15_000);
   };
   await start();
