@@ -48,7 +48,7 @@ export function renderKamailioPresenceConfig(port: number, dbDir: string, o: Kam
 debug=2
 log_stderror=yes
 log_prefix="kamailio: "
-children=2
+children=1
 tcp_children=2
 listen=udp:${LOOPBACK}:${port}
 listen=tcp:${LOOPBACK}:${port}

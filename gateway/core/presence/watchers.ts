@@ -41,7 +41,9 @@ export class Watchers {
     if (!watcherParts || !watcherJid || !ctx.config.sip.domains.includes(watcherParts.domain)) {
       return { status: 403, reason: 'Forbidden (the watcher is not a user of this gateway)' };
     }
-    const target = this.#d.xmppUserOfSipUri(req.requestUri);
+    // In a dialog the Request-URI is our Contact: the dialog's target is the one it was created for.
+    const known = req.existing ? await store.getWatcher(req.key) : undefined;
+    const target = known?.target ?? this.#d.xmppUserOfSipUri(req.existing ? req.target : req.requestUri);
     if (target === undefined || ctx.config.sip.domains.includes(jidDomain(target))) return { status: 404, reason: 'Not Found' };
     const verdict = admit(ctx.config.peers, {
       service: 'presence', direction: 'outbound',

@@ -1,0 +1,145 @@
+// Presence both ways, end to end on real peers (issue #5): Prosody + XMPP clients ↔ Parley ↔
+// Kamailio (presence server of corp.test) ↔ SIPp publishing and watching.
+import t from 'tap';
+import { startProsody, type ProsodyHandle } from '../harness/prosody.ts';
+import { connectClient, type XmppClient } from '../harness/xmpp-client.ts';
+import { startParley, type ParleyHandle } from '../harness/parley.ts';
+import { startKamailioPresence, type KamailioPresenceHandle } from '../harness/kamailio-presence.ts';
+import { freeSipPort, freeTcpPort } from '../harness/ports.ts';
+import { pidfDocument, sippPublish, sippWatch } from '../harness/sipp-presence.ts';
+import { parseSipMessage } from '../harness/sip-trace.ts';
+import { child, el, text, type XmlElement } from '../../translators/xml.ts';
+import { parsePidf } from '../../translators/pidf.ts';
+
+const SECRET = 'component-secret';
+let prosody: ProsodyHandle;
+let kamailio: KamailioPresenceHandle;
+let parley: ParleyHandle;
+let bob: XmppClient;
+
+const presenceFrom = (from: string, type?: string) => (s: XmlElement): boolean =>
+  s.name === 'presence' && (s.attrs.from ?? '').split('/')[0] === from && s.attrs.type === type;
+
+t.before(async () => {
+  prosody = await startProsody({
+    vhost: 'xmpp.test',
+    users: [{ user: 'bob', password: 'bobpw' }],
+    components: [{ domain: 'corp.test', secret: SECRET }],
+  });
+  const sipPort = await freeSipPort();
+  kamailio = await startKamailioPresence({ domain: 'corp.test', routes: [{ domain: 'xmpp.test', to: `127.0.0.1:${sipPort}` }] });
+  parley = await startParley({
+    node: { id: 'e2e-presence' },
+    bus: 'memory',
+    sip: { listen: [`udp://127.0.0.1:${sipPort}`, `tcp://127.0.0.1:${sipPort}`], outboundProxy: kamailio.uri('udp'), domains: ['corp.test'] },
+    xmpp: { components: [{ domain: 'corp.test', host: '127.0.0.1', port: prosody.componentPort, secret: SECRET, addressing: 'direct' }] },
+    peers: [{ name: 'xmpp-test', remote: { xmpp: ['xmpp.test'] }, local: { domains: ['corp.test'], users: ['*'] }, services: ['message', 'presence'] }],
+  }, { httpPort: await freeTcpPort(), keepDir: true });
+  await parley.ready();
+  bob = await connectClient({ port: prosody.c2sPort, jid: 'bob@xmpp.test', password: 'bobpw', resource: 'laptop' });
+  // An interested resource (RFC 6121 §2.1.6): only those get subscription states and roster pushes.
+  await bob.iq(el('iq', { type: 'get' }, el('query', { xmlns: 'jabber:iq:roster' })));
+});
+
+t.teardown(async () => {
+  await bob?.close();
+  await parley?.stop();
+  await kamailio?.stop();
+  await prosody?.stop();
+});
+
+const publish = async (note: string, activity?: string): Promise<number> => {
+  const pub = await sippPublish({ remote: kamailio.address, presentity: 'sip:alice@corp.test', body: pidfDocument('sip:alice@corp.test', { note, ...(activity !== undefined && { activity }) }) });
+  const r = await pub.done;
+  if (!r.ok) throw new Error(`PUBLISH failed\n${r.errors}\n${kamailio.logs().slice(-2000)}`);
+  return performance.now();
+};
+
+const statusText = (s: XmlElement): string | undefined => {
+  const st = child(s, 'status');
+  return st && text(st);
+};
+
+t.test('1. bob subscribes to alice@corp.test; alice PUBLISHes away "At lunch" to Kamailio; bob sees show away + status within 1 s', async (t) => {
+  bob.send(el('presence', { type: 'subscribe', to: 'alice@corp.test', id: 'sub1' }));
+  const subscribed = await bob.nextStanza(presenceFrom('alice@corp.test', 'subscribed'), 10_000);
+  t.ok(subscribed, 'NOTIFY active → subscribed');
+  t.match(kamailio.logs(), /request SUBSCRIBE sip:alice@corp\.test .* event=presence/, 'Kamailio got the SUBSCRIBE (Event: presence)');
+  const published = await publish('At lunch', 'away');
+  const p = await bob.nextStanza((s) => presenceFrom('alice@corp.test')(s) && statusText(s) === 'At lunch', 5000);
+  const latency = performance.now() - published;
+  t.equal(text(child(p, 'show')!), 'away', '<show>away</show>');
+  t.equal(statusText(p), 'At lunch', '<status>At lunch</status>');
+  t.ok(latency < 1000, `within 1 s of the PUBLISH answer (${latency.toFixed(0)} ms)`);
+});
+
+t.test('2. a SIP watcher subscribes through Kamailio to bob@xmpp.test; bob approves and goes dnd → NOTIFY with open, RPID busy and the note', async (t) => {
+  const watcher = await sippWatch({ remote: kamailio.address, presentity: 'sip:bob@xmpp.test', watcher: 'sip:carol@corp.test', until: 'busy', after: 'unsubscribe', timeoutMs: 20_000 });
+  const ask = await bob.nextStanza(presenceFrom('carol@corp.test', 'subscribe'), 10_000);
+  t.ok(ask, 'an XMPP subscribe from the watcher\'s JID');
+  bob.send(el('presence', { type: 'subscribed', to: 'carol@corp.test' }));
+  await new Promise((r) => setTimeout(r, 300));
+  bob.send(el('presence', {}, el('show', {}, 'dnd'), el('status', {}, 'In a meeting')));
+  const r = await watcher.done;
+  t.ok(r.ok, `SIPp watcher ran its scenario\n${r.errors}`);
+  const notifies = r.trace.filter((e) => e.direction === 'received').map((e) => parseSipMessage(e.bytes)).filter((m) => m.method === 'NOTIFY');
+  t.match(notifies[0]?.header('Subscription-State') ?? '', /^pending/, 'the immediate NOTIFY is pending (RFC 6665 §4.2.1.2)');
+  const busy = notifies.find((m) => m.body.toString('utf8').includes('busy'));
+  t.ok(busy, 'a NOTIFY with RPID busy');
+  if (busy) {
+    t.match(busy.header('Subscription-State') ?? '', /^active/);
+    t.match(busy.header('Content-Type') ?? '', /application\/pidf\+xml/);
+    const doc = parsePidf(busy.body.toString('utf8'));
+    t.ok(doc.ok, 'a valid PIDF');
+    if (doc.ok) {
+      t.ok(doc.value.tuples.some((tu) => tu.basic === 'open'), 'basic open');
+      t.same(doc.value.person?.activities, ['busy'], 'RPID busy');
+      t.ok(doc.value.tuples.some((tu) => tu.notes.some((n) => n.text === 'In a meeting')), 'the note');
+    }
+  }
+  const last = notifies.at(-1);
+  t.match(last?.header('Subscription-State') ?? '', /^terminated/, 'Expires 0 → final NOTIFY terminated');
+  t.ok(await bob.nextStanza(presenceFrom('carol@corp.test', 'unsubscribe'), 5000), 'and an XMPP unsubscribe from the watcher');
+});
+
+t.test('3. a restart of Parley (kill -9) keeps both subscriptions working', async (t) => {
+  // A watcher that stays subscribed, approved by bob.
+  const w1 = await sippWatch({ remote: kamailio.address, presentity: 'sip:bob@xmpp.test', watcher: 'sip:dave@corp.test', until: '>open<', after: 'leave', timeoutMs: 20_000 });
+  await bob.nextStanza(presenceFrom('dave@corp.test', 'subscribe'), 10_000);
+  bob.send(el('presence', { type: 'subscribed', to: 'dave@corp.test' }));
+  t.ok((await w1.done).ok, 'dave is active');
+
+  await parley.kill();
+  await parley.start();
+  await parley.ready();
+
+  // The XMPP → SIP subscription is re-established from the store: alice's state comes again, and a new PUBLISH crosses.
+  const again = await bob.nextStanza((s) => presenceFrom('alice@corp.test')(s) && statusText(s) === 'At lunch', 10_000);
+  t.ok(again, 'after the restart Parley re-SUBSCRIBEd and forwarded alice\'s current state');
+  await publish('On the phone', 'on-the-phone');
+  const p = await bob.nextStanza((s) => presenceFrom('alice@corp.test')(s) && statusText(s) === 'On the phone', 5000);
+  t.equal(text(child(p, 'show')!), 'dnd', 'on-the-phone → dnd');
+
+  // The watcher comes back: its approval and bob's presence survived, so NOTIFY active at once, no new XMPP subscribe.
+  const w2 = await sippWatch({ remote: kamailio.address, presentity: 'sip:bob@xmpp.test', watcher: 'sip:dave@corp.test', until: '>open<', after: 'unsubscribe', timeoutMs: 20_000 });
+  const r = await w2.done;
+  t.ok(r.ok, `dave is served again\n${r.errors}`);
+  const first = r.trace.filter((e) => e.direction === 'received').map((e) => parseSipMessage(e.bytes)).find((m) => m.method === 'NOTIFY');
+  t.match(first?.header('Subscription-State') ?? '', /^active/, 'the first NOTIFY is active: the approval survived the restart');
+  t.match(first?.body.toString('utf8') ?? '', /busy/, 'with bob\'s last known presence (dnd → busy)');
+  t.ok(await bob.nextStanza(presenceFrom('dave@corp.test', 'unsubscribe'), 5000), 'unsubscribe from dave after Expires 0');
+});
+
+t.test('4. bob unsubscribes from alice → SUBSCRIBE with Expires: 0', async (t) => {
+  bob.send(el('presence', { type: 'unsubscribe', to: 'alice@corp.test' }));
+  const until = Date.now() + 5000;
+  while (!/request SUBSCRIBE sip:127\.0\.0\.1:\d+ .*expires=0/.test(kamailio.logs()) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  t.match(kamailio.logs(), /request SUBSCRIBE sip:127\.0\.0\.1:\d+ .*event=presence expires=0/, 'Kamailio got the in-dialog SUBSCRIBE Expires: 0');
+});
+
+t.test('5. a PUBLISH to a mapped XMPP address is refused 403 (not our role)', async (t) => {
+  const pub = await sippPublish({ remote: kamailio.address, presentity: 'sip:bob@xmpp.test', body: pidfDocument('sip:bob@xmpp.test', { note: 'x' }) });
+  const r = await pub.done;
+  t.notOk(r.ok, 'the PUBLISH is not accepted');
+  t.match(r.errors + r.messages, /SIP\/2\.0 403/, '403 Forbidden');
+});
