@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { MemoryBus } from './bus/memory.ts';
 import type { Bus } from './bus/bus.ts';
+import { loadSipTls } from './config/load.ts';
 import type { ParleyConfig } from './config/types.ts';
 import { startCore, type Core } from './core/core.ts';
 import type { QueuedStanza } from './core/context.ts';
@@ -57,8 +58,12 @@ export async function startGateway(config: ParleyConfig, opts: { log?: Logger } 
   }
   let sipBound: Gateway['sipBound'] = [];
   if (roles.has('sip')) {
+    // TLS material for tls:// and wss:// listeners (and TLS client connections through them).
+    const secure = config.sip.tls !== undefined && config.sip.listen.some((l) => /^(tls|wss):/.test(l));
+    const tls = secure && config.sip.tls ? await loadSipTls(config.sip.tls) : undefined;
     const endpoint = new SipEndpoint({
       listen: config.sip.listen,
+      ...(tls !== undefined && { tls }),
       // A gateway answers for the remote (XMPP) domains too: which ones federate is the core's
       // policy decision (403 with a reason), not the SIP edge's.
       domains: ['*'], log: log.child({ edge: 'sip' }),

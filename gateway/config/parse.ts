@@ -122,7 +122,7 @@ interface RawConfig {
   bus?: 'memory' | { nats: { servers: string[] } };
   store?: { path?: string };
   http?: { listen?: string; adminToken?: string };
-  sip: { listen: string[]; tls?: { cert: string; key: string }; outboundProxy?: string; domains: string[] };
+  sip: { listen: string[]; tls?: { cert: string; key: string; ca?: string; clientAuth?: boolean }; outboundProxy?: string; domains: string[] };
   xmpp: { components: RawComponent[] };
   peers?: RawPeer[];
   log?: { level?: string };

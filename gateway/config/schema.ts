@@ -43,7 +43,7 @@ export const configSchema = {
         listen: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^(udp|tcp|tls|ws|wss)://' } },
         tls: {
           type: 'object', additionalProperties: false, required: ['cert', 'key'],
-          properties: { cert: { type: 'string' }, key: { type: 'string' } },
+          properties: { cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, clientAuth: { type: 'boolean' } },
         },
         outboundProxy: { type: 'string', pattern: '^sips?:' },
         domains: { ...domainList, minItems: 1 },

@@ -21,12 +21,16 @@ export interface PeerConfig {
   billing: { activeUserLimit?: number };
 }
 
+/** File paths (PEM). `ca`: CAs trusted for peers (default the system's); `clientAuth`: require a
+ * client certificate from connecting TLS/WSS peers (mutual TLS). */
+export interface SipTlsConfig { cert: string; key: string; ca?: string; clientAuth?: boolean }
+
 export interface ParleyConfig {
   node: { id: string; roles: Role[] };
   bus: { kind: 'memory' } | { kind: 'nats'; servers: string[] };
   store: { path: string };
   http: { listen: string; adminToken?: string };
-  sip: { listen: string[]; tls?: { cert: string; key: string }; outboundProxy?: string; domains: string[] };
+  sip: { listen: string[]; tls?: SipTlsConfig; outboundProxy?: string; domains: string[] };
   xmpp: { components: ComponentConfig[] };
   peers: PeerConfig[];
   log: { level: string };
