@@ -12,10 +12,11 @@ import { parseVia } from './via.ts';
 
 export function flowAliases(req: SipRequest): string[] {
   const out = new Set<string>();
-  const via = parseVia(splitList(req.headers.first('via') ?? '')[0] ?? '');
-  if (!(via instanceof HeaderValueError)) out.add(via.host.toLowerCase());
-  const contact = splitList(req.headers.first('contact') ?? '')[0];
-  const na = contact === undefined ? undefined : parseNameAddr(contact);
+  const viaText = req.headers.first('via');
+  const via = viaText === undefined ? undefined : parseVia(splitList(viaText)[0] as string);
+  if (via !== undefined && !(via instanceof HeaderValueError)) out.add(via.host.toLowerCase());
+  const contactText = req.headers.first('contact');
+  const na = contactText === undefined ? undefined : parseNameAddr(splitList(contactText)[0] as string);
   if (na !== undefined && !(na instanceof HeaderValueError)) {
     const uri = parseUri(na.uri);
     if (!(uri instanceof UriError) && isSipUri(uri)) out.add(uri.host.toLowerCase());
