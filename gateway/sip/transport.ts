@@ -35,7 +35,11 @@ export interface Transport {
   readonly local: Peer;
   listen(): Promise<void>;
   close(): Promise<void>;
-  /** Sends one serialized message; over TCP, reuses an open connection to peer or opens one. */
+  /**
+   * Sends one serialized message. TCP/TLS reuse an open connection to peer (TLS: one verified for
+   * peer.name) or open one; WebSocket only uses a connection the peer opened (by address and port,
+   * or by peer.name as an alias) and fails otherwise.
+   */
   send(bytes: Buffer, peer: Peer): Promise<void>;
 }
 
