@@ -68,6 +68,7 @@ export async function startGateway(config: ParleyConfig, opts: { log?: Logger } 
       // policy decision (403 with a reason), not the SIP edge's.
       domains: ['*'], log: log.child({ edge: 'sip' }),
       ...(config.sip.outboundProxy !== undefined ? { outboundProxy: config.sip.outboundProxy } : {}),
+      ...(config.sip.dnsServers !== undefined ? { dnsServers: config.sip.dnsServers } : {}),
     });
     const sub = bindSipRole({ endpoint, bus, metrics, log, now });
     const presenceSub = bindSipPresence({ endpoint, bus, log: log.child({ edge: 'sip', part: 'presence' }) });

@@ -122,7 +122,7 @@ interface RawConfig {
   bus?: 'memory' | { nats: { servers: string[] } };
   store?: { path?: string };
   http?: { listen?: string; adminToken?: string };
-  sip: { listen: string[]; tls?: { cert: string; key: string; ca?: string; clientAuth?: boolean }; outboundProxy?: string; domains: string[] };
+  sip: { listen: string[]; tls?: { cert: string; key: string; ca?: string; clientAuth?: boolean }; outboundProxy?: string; dnsServers?: string[]; domains: string[] };
   xmpp: { components: RawComponent[] };
   peers?: RawPeer[];
   log?: { level?: string };
@@ -161,6 +161,7 @@ function build(raw: RawConfig, env: Readonly<Record<string, string | undefined>>
   const sip: ParleyConfig['sip'] = { listen: raw.sip.listen, domains: raw.sip.domains.map(lower) };
   if (raw.sip.tls) sip.tls = raw.sip.tls;
   if (raw.sip.outboundProxy !== undefined) sip.outboundProxy = raw.sip.outboundProxy;
+  if (raw.sip.dnsServers !== undefined) sip.dnsServers = raw.sip.dnsServers;
   return {
     node: { id: raw.node?.id ?? 'parley-1', roles: raw.node?.roles ?? ['sip', 'xmpp', 'core'] },
     bus,

@@ -46,6 +46,8 @@ export const configSchema = {
           properties: { cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' }, clientAuth: { type: 'boolean' } },
         },
         outboundProxy: { type: 'string', pattern: '^sips?:' },
+        // DNS servers for RFC 3263 lookups (host:port), instead of the system's resolvers.
+        dnsServers: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[0-9.]+)(:\\d{1,5})?$' } },
         domains: { ...domainList, minItems: 1 },
       },
     },

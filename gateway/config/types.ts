@@ -30,7 +30,7 @@ export interface ParleyConfig {
   bus: { kind: 'memory' } | { kind: 'nats'; servers: string[] };
   store: { path: string };
   http: { listen: string; adminToken?: string };
-  sip: { listen: string[]; tls?: SipTlsConfig; outboundProxy?: string; domains: string[] };
+  sip: { listen: string[]; tls?: SipTlsConfig; outboundProxy?: string; dnsServers?: string[]; domains: string[] };
   xmpp: { components: ComponentConfig[] };
   peers: PeerConfig[];
   log: { level: string };

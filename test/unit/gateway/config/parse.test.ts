@@ -57,6 +57,7 @@ const inline: Array<{ rule: string; yaml: string; env?: Record<string, string>; 
   { rule: 'a key path with a slash is reported unescaped', yaml: `${base}store: { "a/b~c": 1 }\n`, problems: ["7:10: unknown key 'a/b~c' in store"] },
   { rule: 'a value of the wrong type names the dotted path', yaml: `${base}peers:\n  - { name: "bad name", remote: { xmpp: [x] }, local: { domains: [corp.example] } }\n`, problems: ['8:13: peers.0.name must match pattern "^[A-Za-z0-9_.-]+$"'] },
   { rule: 'an empty environment variable counts as unset', yaml: base.replace('secret: s', 'secret: env:X'), env: { X: '' }, problems: ['6:39: environment variable X is not set'] },
+  { rule: 'sip.dnsServers are numeric addresses (a resolver cannot be found by name)', yaml: base.replace('  domains:', '  dnsServers: [dns.example]\n  domains:'), problems: ['3:16: sip.dnsServers.0 must match pattern "^(\\[[0-9a-fA-F:.]+\\]|[0-9.]+)(:\\d{1,5})?$"'] },
   { rule: 'sip.tls.clientAuth is a boolean', yaml: base.replace('  domains:', '  tls: { cert: c.pem, key: k.pem, clientAuth: "yes" }\n  domains:'), problems: ['3:47: sip.tls.clientAuth must be boolean'] },
   { rule: 'an outbound proxy must be a SIP URI', yaml: base.replace('  domains:', '  outboundProxy: "127.0.0.1:5080"\n  domains:'), problems: ['3:18: sip.outboundProxy must match pattern "^sips?:"'] },
   { rule: 'a mistyped bus is refused with the one message that says what is allowed', yaml: `${base}bus: [memory]\n`, problems: ["7:6: bus must be 'memory' or { nats: { servers: [...] } }"] },
@@ -124,6 +125,7 @@ http: { listen: "[::1]:9464" }
 sip:
   listen: ["tls://[::]:5061", "udp://[2001:db8::1]:5060"]
   tls: { cert: c.pem, key: k.pem, ca: ca.pem, clientAuth: true }
+  dnsServers: ["127.0.0.1:5353", "[::1]"]
   domains: [corp.example]
 xmpp:
   components:
@@ -131,7 +133,7 @@ xmpp:
 `);
   t.same(config.bus, { kind: 'nats', servers: ['nats://127.0.0.1:4222', 'tls://nats.example:4222'] });
   t.same(config.sip, {
-    listen: ['tls://[::]:5061', 'udp://[2001:db8::1]:5060'], tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem', clientAuth: true }, domains: ['corp.example'],
+    listen: ['tls://[::]:5061', 'udp://[2001:db8::1]:5060'], tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem', clientAuth: true }, dnsServers: ['127.0.0.1:5353', '[::1]'], domains: ['corp.example'],
   });
   t.equal(config.http.listen, '[::1]:9464');
   t.equal(config.xmpp.components[0]!.addressing, 'escaped');
