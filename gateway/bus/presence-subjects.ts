@@ -36,6 +36,8 @@ export interface WatcherSubscribeRequest {
   event: string;
   expires: number;
   accept: string[];
+  /** Opaque dialog state (new dialogs): what the edge needs to keep notifying after a restart. */
+  dialog?: string;
 }
 
 export interface WatcherDecision {
@@ -48,7 +50,13 @@ export interface WatcherDecision {
 }
 
 /** core → sip edge: NOTIFY a watcher dialog. */
-export interface WatcherNotifyCommand { key: string; notify: WatcherNotify }
+export interface WatcherNotifyCommand {
+  key: string;
+  notify: WatcherNotify;
+  /** The stored dialog state and expiry (epoch ms), for a dialog the edge lost in a restart. */
+  dialog?: string;
+  expiresAt?: number;
+}
 
 /** sip edge → core: a watcher dialog ended (expired unrefreshed, terminated, NOTIFY failed, or unknown to the edge). */
 export interface WatcherEndedEvent { key: string; why: 'expired' | 'terminated' | 'notify-failed' | 'unknown' }

@@ -8,6 +8,7 @@ import type {
 import { SUBJECTS } from '../bus/subjects.ts';
 import type { Logger } from '../log.ts';
 import type { ClientSubscription, FinalResponse, IncomingRequest, IncomingSubscribe, ServerSubscription, SipEndpoint, SubscribeDecision } from '../sip/endpoint.ts';
+import { addressUri, inDialogRouting, routeSet } from '../sip/dialog.ts';
 import { serialize } from '../xmpp/xml-serialize.ts';
 
 export const PIDF_TYPE = 'application/pidf+xml';
@@ -42,6 +43,18 @@ export function resultOf(r: FinalResponse): SubscribeResult {
 /** The PIDF document as the bytes of a NOTIFY body. */
 export function pidfBody(n: WatcherNotify): Buffer | undefined {
   return n.pidf === undefined ? undefined : Buffer.from(XML_DECLARATION + serialize(n.pidf).xml, 'utf8');
+}
+
+/** What it takes to send a NOTIFY in a watcher dialog without the dialog layer (after a restart). */
+export interface StoredDialog { callId: string; localTag: string; remoteTag: string; localUri: string; remoteUri: string; remoteTarget: string; routeSet: string[] }
+
+export function storedDialog(req: IncomingRequest): StoredDialog | undefined {
+  const remoteTarget = addressUri(req.header('contact'));
+  if (remoteTarget === undefined || req.from.tag === undefined || req.localTag === undefined) return undefined;
+  return {
+    callId: req.callId, localTag: req.localTag, remoteTag: req.from.tag, localUri: req.to.uri, remoteUri: req.from.uri,
+    remoteTarget, routeSet: routeSet(req.headers('record-route'), 'uas'),
+  };
 }
 
 /** The edge's key of a watcher dialog: Call-ID, the watcher's tag and ours (RFC 3261 §12). */
@@ -113,14 +126,45 @@ export function bindSipPresence(ctx: SipPresenceContext): Subscription {
     bus.subscribe(SUBJECTS.watcherNotify, (data) => {
       const cmd = data as WatcherNotifyCommand;
       const sub = watchers.get(cmd.key);
-      if (!sub || sub.ended) {
-        const ev: WatcherEndedEvent = { key: cmd.key, why: 'unknown' };
-        bus.publish(SUBJECTS.watcherEnded, ev);
+      if (sub && !sub.ended) {
+        sendNotify(sub, cmd.notify);
         return;
       }
-      sendNotify(sub, cmd.notify);
+      if (!sub && cmd.dialog !== undefined && cmd.expiresAt !== undefined) {
+        notifyRestored(cmd.key, JSON.parse(cmd.dialog) as StoredDialog, cmd.expiresAt, cmd.notify);
+        return;
+      }
+      const ev: WatcherEndedEvent = { key: cmd.key, why: 'unknown' };
+      bus.publish(SUBJECTS.watcherEnded, ev);
     }),
   ];
+
+  // A dialog opened before a restart: the dialog layer no longer holds it, so its NOTIFYs are sent
+  // here from the stored state (RFC 3261 §12.2.1.1 routing). CSeq restarts above anything the old
+  // process used (seconds since the epoch; the old one counted up from 1) (ours). A refresh of
+  // such a dialog gets 481 from the layer and the watcher subscribes again (RFC 6665 §4.1.2.2).
+  const restoredSeq = new Map<string, number>();
+  const notifyRestored = (key: string, d: StoredDialog, expiresAt: number, n: WatcherNotify): void => {
+    const remaining = Math.floor((expiresAt - Date.now()) / 1000);
+    const expired = remaining <= 0;
+    const cseq = (restoredSeq.get(key) ?? Math.floor(Date.now() / 1000) % 2_000_000_000) + 1;
+    restoredSeq.set(key, cseq);
+    const state = expired ? 'terminated;reason=timeout' : n.state === 'terminated' ? `terminated${n.reason !== undefined ? `;reason=${n.reason}` : ''}` : `${n.state};expires=${remaining}`;
+    const body = expired ? undefined : pidfBody(n);
+    const routing = inDialogRouting(d);
+    endpoint.sendRequest({
+      method: 'NOTIFY', requestUri: routing.requestUri, nextHop: routing.nextHop, route: routing.route,
+      from: { uri: d.localUri }, to: { uri: d.remoteUri }, callId: d.callId, fromTag: d.localTag, toTag: d.remoteTag, cseq, contact: true,
+      headers: [['Event', 'presence'], ['Subscription-State', state], ...(body !== undefined ? [['Content-Type', PIDF_TYPE] as [string, string]] : [])],
+      ...(body !== undefined && { body }),
+    }).then((r) => {
+      if (expired || n.state === 'terminated' || r.status === 481 || r.status === 408) {
+        restoredSeq.delete(key);
+        const ev: WatcherEndedEvent = { key, why: expired ? 'expired' : r.status >= 300 ? 'notify-failed' : 'terminated' };
+        bus.publish(SUBJECTS.watcherEnded, ev);
+      }
+    }, (err: unknown) => { log.warn({ err }, 'presence NOTIFY (restored dialog) failed'); });
+  };
 
   const sendNotify = (sub: ServerSubscription, n: WatcherNotify): void => {
     const body = pidfBody(n);
@@ -136,6 +180,8 @@ export function bindSipPresence(ctx: SipPresenceContext): Subscription {
       key, existing: existing !== undefined, watcher: s.request.from.uri, target: s.request.to.uri, requestUri: s.request.requestUri,
       event: s.event, expires: s.expires, accept: s.accept,
     };
+    const dialog = existing === undefined ? storedDialog(s.request) : undefined;
+    if (dialog !== undefined) ask.dialog = JSON.stringify(dialog);
     let d: WatcherDecision;
     try {
       d = (await bus.request(SUBJECTS.watcherSubscribe, ask, { timeoutMs: 8000 })) as WatcherDecision;

@@ -1,6 +1,6 @@
 // The presence core over a memory bus with fake edges (a scripted SIP side, a recording XMPP
 // side), a memory store and a ManualClock: the wiring of outgoing.ts, watchers.ts, presence.ts.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { MemoryBus } from '../../gateway/bus/memory.ts';
 import { SUBJECTS } from '../../gateway/bus/subjects.ts';
 import type { SipSubscribeCommand, SubscribeResult, WatcherDecision, WatcherNotifyCommand, WatcherSubscribeRequest } from '../../gateway/bus/presence-subjects.ts';
@@ -25,7 +25,7 @@ const config = (services: Array<'message' | 'presence'> = ['presence']): ParleyC
 const PIDF = (note: string) => new TextEncoder().encode(`<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="sip:alice@corp.test"><tuple id="t1"><status><basic>open</basic></status></tuple><dm:person id="p"><rpid:activities><rpid:away/></rpid:activities><dm:note>${note}</dm:note></dm:person></presence>`);
 const tick = async (n = 5): Promise<void> => { for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r)); };
 
-function rig(t: Parameters<Parameters<typeof t.test>[1]>[0], opts: { services?: Array<'message' | 'presence'>; store?: MemoryPresenceStore; answer?: (c: SipSubscribeCommand) => SubscribeResult } = {}) {
+function rig(t: Test, opts: { services?: Array<'message' | 'presence'>; store?: MemoryPresenceStore; answer?: (c: SipSubscribeCommand) => SubscribeResult } = {}) {
   const bus = new MemoryBus();
   const clock = new ManualClock();
   const store = opts.store ?? new MemoryPresenceStore();

@@ -5,7 +5,7 @@ import type { XmlElement } from '../../../translators/xml.ts';
 import type { WatcherDecision, WatcherEndedEvent, WatcherNotify, WatcherNotifyCommand, WatcherSubscribeRequest } from '../../bus/presence-subjects.ts';
 import { SUBJECTS } from '../../bus/subjects.ts';
 import { admit } from '../../policy/admission.ts';
-import type { PresenceStore, StoredResourcePresence } from '../../store/presence-store.ts';
+import type { PresenceStore, StoredResourcePresence, WatcherSubscription } from '../../store/presence-store.ts';
 import type { CoreContext } from '../context.ts';
 import { jidDomain, jidLocal, uriParts } from '../routing.ts';
 import { afterAccept, classify, DEFAULT_WATCHER_POLICY, onXmppPresence, onXmppSubscription, type NotifySpec, type WatcherAction, type WatcherPolicy } from './watcher-rules.ts';
@@ -60,7 +60,7 @@ export class Watchers {
     const actions = afterAccept(c.kind, approved, resources.length > 0);
     for (const a of actions) {
       if (a.type === 'notify') immediate = this.#notification(a.notify, target, resources);
-      else await this.#apply(a, req.key, watcher, watcherJid, target, c.expires);
+      else await this.#apply(a, req.key, watcher, watcherJid, target, c.expires, req.dialog ?? known?.dialog);
     }
     return { status: 200, reason: 'OK', expires: c.expires, ...(immediate !== undefined && { notify: immediate }) };
   }
@@ -97,22 +97,22 @@ export class Watchers {
         continue;
       }
       for (const w of dialogs) {
-        if (a.type === 'notify') this.#publish(w.id, this.#notification(a.notify, owner, resources));
+        if (a.type === 'notify') this.#publish(w, this.#notification(a.notify, owner, resources));
         else await this.#apply(a, w.id, watcher, watcherJid, owner, 0);
       }
     }
   }
 
-  #publish(key: string, notify: WatcherNotify): void {
-    const cmd: WatcherNotifyCommand = { key, notify };
+  #publish(w: WatcherSubscription, notify: WatcherNotify): void {
+    const cmd: WatcherNotifyCommand = { key: w.id, notify, expiresAt: w.expiresAt, ...(w.dialog !== undefined && { dialog: w.dialog }) };
     this.#d.ctx.bus.publish(SUBJECTS.watcherNotify, cmd);
   }
 
-  async #apply(a: Exclude<WatcherAction, { type: 'notify' }>, key: string, watcher: string, watcherJid: string, target: string, expires: number): Promise<void> {
+  async #apply(a: Exclude<WatcherAction, { type: 'notify' }>, key: string, watcher: string, watcherJid: string, target: string, expires: number, dialog?: string): Promise<void> {
     const { store } = this.#d;
     switch (a.type) {
       case 'save-dialog':
-        await store.putWatcher({ id: key, watcher, target, expiresAt: Date.now() + expires * 1000 });
+        await store.putWatcher({ id: key, watcher, target, expiresAt: Date.now() + expires * 1000, ...(dialog !== undefined && { dialog }) });
         break;
       case 'forget-dialog':
         await store.deleteWatcher(key);
