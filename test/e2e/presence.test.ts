@@ -8,6 +8,7 @@ import { startKamailioPresence, type KamailioPresenceHandle } from '../harness/k
 import { freeSipPort, freeTcpPort } from '../harness/ports.ts';
 import { pidfDocument, sippPublish, sippWatch } from '../harness/sipp-presence.ts';
 import { parseSipMessage } from '../harness/sip-trace.ts';
+import { rawWatcher } from '../harness/raw-watcher.ts';
 import { child, el, text, type XmlElement } from '../../translators/xml.ts';
 import { parsePidf } from '../../translators/pidf.ts';
 
@@ -103,11 +104,13 @@ t.test('2. a SIP watcher subscribes through Kamailio to bob@xmpp.test; bob appro
 });
 
 t.test('3. a restart of Parley (kill -9) keeps both subscriptions working', async (t) => {
-  // A watcher that stays subscribed, approved by bob.
-  const w1 = await sippWatch({ remote: kamailio.address, presentity: 'sip:bob@xmpp.test', watcher: 'sip:dave@corp.test', until: 'basic[^>]*>open', after: 'leave', timeoutMs: 20_000 });
+  // A watcher that stays subscribed across the restart (a raw UA: SIPp would exit), approved by bob.
+  const dave = await rawWatcher({ proxy: kamailio.address, presentity: 'sip:bob@xmpp.test', watcher: 'sip:dave@corp.test' });
+  t.teardown(() => { dave.close(); });
   await bob.nextStanza(presenceFrom('dave@corp.test', 'subscribe'), 10_000);
   bob.send(el('presence', { type: 'subscribed', to: 'dave@corp.test' }));
-  t.ok((await w1.done).ok, 'dave is active');
+  await dave.waitNotify((m) => /^active/.test(m.header('Subscription-State') ?? '') && m.body.toString('utf8').includes('busy'));
+  t.pass('dave is active and sees bob busy');
 
   await parley.kill();
   await parley.start();
@@ -120,13 +123,19 @@ t.test('3. a restart of Parley (kill -9) keeps both subscriptions working', asyn
   const p = await bob.nextStanza((s) => presenceFrom('alice@corp.test')(s) && statusText(s) === 'On the phone', 5000);
   t.equal(text(child(p, 'show')!), 'dnd', 'on-the-phone → dnd');
 
-  // The watcher comes back: its approval and bob's presence survived, so NOTIFY active at once, no new XMPP subscribe.
+  // The watcher dialog opened before the restart still gets bob's changes.
+  bob.send(el('presence', {}, el('show', {}, 'away'), el('status', {}, 'Back at 3')));
+  const n = await dave.waitNotify((m) => m.body.toString('utf8').includes('Back at 3'), 5000);
+  t.match(n.header('Subscription-State') ?? '', /^active;expires=\d+/, 'NOTIFY active in the old dialog, after the restart');
+  t.match(n.body.toString('utf8'), /away/, 'away');
+
+  // A SIPp watcher that comes back anew: the approval survived, so NOTIFY active at once, no new XMPP subscribe.
   const w2 = await sippWatch({ remote: kamailio.address, presentity: 'sip:bob@xmpp.test', watcher: 'sip:dave@corp.test', until: 'basic[^>]*>open', after: 'unsubscribe', timeoutMs: 20_000 });
   const r = await w2.done;
-  t.ok(r.ok, `dave is served again\n${r.errors}`);
+  t.ok(r.ok, `dave is served again in a new dialog\n${r.errors}`);
   const first = r.trace.filter((e) => e.direction === 'received').map((e) => parseSipMessage(e.bytes)).find((m) => m.method === 'NOTIFY');
   t.match(first?.header('Subscription-State') ?? '', /^active/, 'the first NOTIFY is active: the approval survived the restart');
-  t.match(first?.body.toString('utf8') ?? '', /busy/, 'with bob\'s last known presence (dnd → busy)');
+  t.match(first?.body.toString('utf8') ?? '', /Back at 3/, 'with bob\'s last known presence');
   t.ok(await bob.nextStanza(presenceFrom('dave@corp.test', 'unsubscribe'), 5000), 'unsubscribe from dave after Expires 0');
 });
 
