@@ -9,6 +9,7 @@ import { freeSipPort, freeTcpPort } from '../harness/ports.ts';
 import { pidfDocument, sippPublish, sippWatch } from '../harness/sipp-presence.ts';
 import { parseSipMessage } from '../harness/sip-trace.ts';
 import { rawWatcher } from '../harness/raw-watcher.ts';
+import { udpExchange } from '../harness/raw-sip.ts';
 import { child, el, text, type XmlElement } from '../../translators/xml.ts';
 import { parsePidf } from '../../translators/pidf.ts';
 
@@ -17,6 +18,7 @@ let prosody: ProsodyHandle;
 let kamailio: KamailioPresenceHandle;
 let parley: ParleyHandle;
 let bob: XmppClient;
+let sipPort: number;
 
 const presenceFrom = (from: string, type?: string) => (s: XmlElement): boolean =>
   s.name === 'presence' && (s.attrs.from ?? '').split('/')[0] === from && s.attrs.type === type;
@@ -27,7 +29,7 @@ t.before(async () => {
     users: [{ user: 'bob', password: 'bobpw' }],
     components: [{ domain: 'corp.test', secret: SECRET }],
   });
-  const sipPort = await freeSipPort();
+  sipPort = await freeSipPort();
   kamailio = await startKamailioPresence({ domain: 'corp.test', routes: [{ domain: 'xmpp.test', to: `127.0.0.1:${sipPort}` }] });
   parley = await startParley({
     node: { id: 'e2e-presence' },
@@ -153,4 +155,15 @@ t.test('5. a PUBLISH to a mapped XMPP address is refused 403 (not our role)', as
   const r = await pub.done;
   t.notOk(r.ok, 'the PUBLISH is not accepted');
   t.match(r.errors + r.messages, /SIP\/2\.0 403/, '403 Forbidden');
+});
+
+t.test('6. a SUBSCRIBE for another event package is refused 489 with Allow-Events: presence', async (t) => {
+  const req = Buffer.from([
+    'SUBSCRIBE sip:bob@xmpp.test SIP/2.0', 'Via: SIP/2.0/UDP 127.0.0.1:5999;rport;branch=z9hG4bKbadevent', 'Max-Forwards: 70',
+    'From: <sip:carol@corp.test>;tag=be1', 'To: <sip:bob@xmpp.test>', 'Call-ID: badevent@x', 'CSeq: 1 SUBSCRIBE',
+    'Contact: <sip:carol@127.0.0.1:5999>', 'Event: dialog', 'Expires: 600', 'Content-Length: 0', '', '',
+  ].join('\r\n'));
+  const replies = (await udpExchange(sipPort, req, 1000)).map((b) => parseSipMessage(b));
+  t.equal(replies[0]?.status, 489, '489 Bad Event');
+  t.match(replies[0]?.header('Allow-Events') ?? '', /presence/, 'Allow-Events: presence');
 });
