@@ -40,9 +40,18 @@ export function resultOf(r: FinalResponse): SubscribeResult {
   return out;
 }
 
+// One document is often NOTIFYed to many watchers (the core reuses it): serialise it once.
+const bodies = new WeakMap<object, Buffer>();
+
 /** The PIDF document as the bytes of a NOTIFY body. */
 export function pidfBody(n: WatcherNotify): Buffer | undefined {
-  return n.pidf === undefined ? undefined : Buffer.from(XML_DECLARATION + serialize(n.pidf).xml, 'utf8');
+  if (n.pidf === undefined) return undefined;
+  let body = bodies.get(n.pidf);
+  if (body === undefined) {
+    body = Buffer.from(XML_DECLARATION + serialize(n.pidf).xml, 'utf8');
+    bodies.set(n.pidf, body);
+  }
+  return body;
 }
 
 /** What it takes to send a NOTIFY in a watcher dialog without the dialog layer (after a restart). */

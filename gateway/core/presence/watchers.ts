@@ -23,9 +23,16 @@ export interface WatcherDeps {
   sipUriOfXmppUser(jid: string): string | undefined;
 }
 
+/** An XMPP user's presence as last seen, and its NOTIFY `active` document once built. */
+interface Current { resources: StoredResourcePresence[]; active?: WatcherNotify }
+
+/** How many XMPP users' current presence is kept in memory (ours). */
+const OWNER_CACHE = 10_000;
+
 export class Watchers {
   readonly #d: WatcherDeps;
   readonly #policy: WatcherPolicy;
+  readonly #owners = new Map<string, Current>();
 
   constructor(deps: WatcherDeps) {
     this.#d = deps;
@@ -55,7 +62,7 @@ export class Watchers {
     }
     const watcher = this.#d.sipUriOfJid(watcherJid, watcherParts.domain) ?? req.watcher;
     const approved = await store.isApproved(target, watcher);
-    const resources = await store.getXmppPresence(target);
+    const { resources } = await this.#current(target);
     let immediate: WatcherNotify | undefined;
     const actions = afterAccept(c.kind, approved, resources.length > 0);
     for (const a of actions) {
@@ -73,14 +80,37 @@ export class Watchers {
     await this.#forDialogs(actions, owner, watcher, watcherJid);
   }
 
-  /** A presence of `owner` (one resource) reached the SIP user `watcherJid`. */
+  /**
+   * A presence of `owner` (one resource) reached the SIP user `watcherJid`. The XMPP server sends
+   * one such stanza per contact, so the same change arrives once per watcher: the owner's state and
+   * its NOTIFY document are kept (bounded) and reused until the state changes (ours).
+   */
   async onXmppPresence(owner: string, resource: StoredResourcePresence, watcherJid: string, componentDomain: string): Promise<void> {
     const watcher = this.#d.sipUriOfJid(watcherJid, componentDomain);
     if (watcher === undefined) return;
     const approved = await this.#d.store.isApproved(owner, watcher);
     if (!approved) return;
-    await this.#d.store.setXmppPresence(owner, resource.resource, resource);
+    const current = await this.#current(owner);
+    const i = current.resources.findIndex((r) => r.resource === resource.resource);
+    if (i < 0 || JSON.stringify(current.resources[i]) !== JSON.stringify(resource)) {
+      await this.#d.store.setXmppPresence(owner, resource.resource, resource);
+      if (i < 0) current.resources.push(resource);
+      else current.resources[i] = resource;
+      delete current.active;
+    }
     await this.#forDialogs(onXmppPresence(true), owner, watcher, watcherJid);
+  }
+
+  async #current(owner: string): Promise<Current> {
+    let c = this.#owners.get(owner);
+    if (c !== undefined) return c;
+    c = { resources: await this.#d.store.getXmppPresence(owner) };
+    this.#owners.set(owner, c);
+    if (this.#owners.size > OWNER_CACHE) {
+      const oldest = this.#owners.keys().next().value;
+      if (oldest !== undefined) this.#owners.delete(oldest);
+    }
+    return c;
   }
 
   async onEnded(ev: WatcherEndedEvent): Promise<void> {
@@ -90,15 +120,21 @@ export class Watchers {
 
   async #forDialogs(actions: readonly WatcherAction[], owner: string, watcher: string, watcherJid: string): Promise<void> {
     const dialogs = await this.#d.store.watchersOf(owner, watcher);
-    const resources = actions.some((a) => a.type === 'notify' && a.notify.document) ? await this.#d.store.getXmppPresence(owner) : [];
+    const current = actions.some((a) => a.type === 'notify' && a.notify.document) ? await this.#current(owner) : { resources: [] };
     for (const a of actions) {
       if (a.type === 'approval') {
         await this.#apply(a, '', watcher, watcherJid, owner, 0);
         continue;
       }
       for (const w of dialogs) {
-        if (a.type === 'notify') this.#publish(w, this.#notification(a.notify, owner, resources));
-        else await this.#apply(a, w.id, watcher, watcherJid, owner, 0);
+        if (a.type === 'notify') {
+          const active = a.notify.state === 'active' && a.notify.document;
+          const n = active && current.active !== undefined ? current.active : this.#notification(a.notify, owner, current.resources);
+          if (active) current.active = n;
+          this.#publish(w, n);
+        } else {
+          await this.#apply(a, w.id, watcher, watcherJid, owner, 0);
+        }
       }
     }
   }
