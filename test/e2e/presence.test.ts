@@ -51,11 +51,13 @@ t.teardown(async () => {
   await prosody?.stop();
 });
 
+/** PUBLISHes through SIPp; resolves with the time just before SIPp was started (an upper bound for latency). */
 const publish = async (note: string, activity?: string): Promise<number> => {
+  const started = performance.now();
   const pub = await sippPublish({ remote: kamailio.address, presentity: 'sip:alice@corp.test', body: pidfDocument('sip:alice@corp.test', { note, ...(activity !== undefined && { activity }) }) });
   const r = await pub.done;
   if (!r.ok) throw new Error(`PUBLISH failed\n${r.errors}\n${kamailio.logs().slice(-2000)}`);
-  return performance.now();
+  return started;
 };
 
 const statusText = (s: XmlElement): string | undefined => {
@@ -73,7 +75,7 @@ t.test('1. bob subscribes to alice@corp.test; alice PUBLISHes away "At lunch" to
   const latency = performance.now() - published;
   t.equal(text(child(p, 'show')!), 'away', '<show>away</show>');
   t.equal(statusText(p), 'At lunch', '<status>At lunch</status>');
-  t.ok(latency < 1000, `within 1 s of the PUBLISH answer (${latency.toFixed(0)} ms)`);
+  t.ok(latency < 1000, `within 1 s of starting the SIPp PUBLISH (${latency.toFixed(0)} ms, SIPp start-up included)`);
 });
 
 t.test('2. a SIP watcher subscribes through Kamailio to bob@xmpp.test; bob approves and goes dnd → NOTIFY with open, RPID busy and the note', async (t) => {
