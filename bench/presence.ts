@@ -197,6 +197,39 @@ async function main(): Promise<void> {
   }
 
   const rows: string[][] = [];
+  // 0. The presence core alone (no SIP): stanza in → NOTIFY command out, against a stub SIP side.
+  {
+    const cbus = new MemoryBus();
+    const cstore = SqlitePresenceStore.open({ dir: join(dir, 'core-only') });
+    const cctx = { ...ctx, bus: cbus } as CoreContext;
+    cbus.serve(SUBJECTS.xmppSend, () => ({ ok: true }));
+    let out = 0;
+    cbus.subscribe(SUBJECTS.watcherNotify, () => { out++; });
+    const core = startPresence(cctx, { store: cstore });
+    const users = 10_000 / scale;
+    for (let u = 0; u < users; u++) {
+      for (let w = 0; w < 10; w++) {
+        await cstore.setApproval(`c${u}@xmpp.test`, `sip:m${w}@corp.test`, true);
+        await cstore.putWatcher({ id: `k${u}.${w}`, watcher: `sip:m${w}@corp.test`, target: `c${u}@xmpp.test`, expiresAt: Date.now() + 3_600_000 });
+      }
+    }
+    await sleep(10);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const total = users * 10;
+    for (let i = 0; i < total; i++) {
+      cbus.publish(SUBJECTS.xmppStanza, { domain: 'corp.test', stanza: dnd(`c${Math.floor(i / 10)}@xmpp.test`, `m${i % 10}@corp.test`, 0) });
+      if (i % 500 === 499) await sleep(0);
+    }
+    while (out < total) await sleep(1);
+    const seconds = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(cpu0);
+    rows.push([`core only, ${users.toLocaleString('en')} users × 10 (no SIP)`, String(total), seconds.toFixed(2), Math.round(total / seconds).toLocaleString('en'), `${(((c.user + c.system) / 1e6 / seconds) * 100).toFixed(0)} %`]);
+    core.stop();
+    await cstore.close();
+    await cbus.close();
+  }
+
   // 1. one XMPP user, 1,000 watchers
   const one: Array<[string, string]> = [];
   for (let i = 0; i < 1000 / scale; i++) one.push([`sip:w${i}@corp.test`, 'sip:solo@xmpp.test']);

@@ -91,6 +91,11 @@ export class SqlitePresenceStore implements PresenceStore {
     return this.#stmt(sql).all(...params);
   }
 
+  #one(sql: string, ...params: string[]): Row | undefined {
+    if (this.#closed) throw new StoreError('the presence store is closed');
+    return this.#stmt(sql).get(...params);
+  }
+
   #read<T>(fn: () => T): Promise<T> {
     try {
       return Promise.resolve(fn());
@@ -109,7 +114,10 @@ export class SqlitePresenceStore implements PresenceStore {
   }
 
   getOutgoing(jid: string, presentity: string): Promise<OutgoingSubscription | undefined> {
-    return this.#read(() => this.#all('SELECT * FROM outgoing WHERE jid = ? AND presentity = ?', jid, presentity).map(outgoingOfRow)[0]);
+    return this.#read(() => {
+      const r = this.#one('SELECT * FROM outgoing WHERE jid = ? AND presentity = ?', jid, presentity);
+      return r === undefined ? undefined : outgoingOfRow(r);
+    });
   }
 
   deleteOutgoing(jid: string, presentity: string): Promise<void> {
@@ -134,7 +142,10 @@ export class SqlitePresenceStore implements PresenceStore {
   }
 
   getWatcher(id: string): Promise<WatcherSubscription | undefined> {
-    return this.#read(() => this.#all('SELECT * FROM watchers WHERE id = ?', id).map(watcherOfRow)[0]);
+    return this.#read(() => {
+      const r = this.#one('SELECT * FROM watchers WHERE id = ?', id);
+      return r === undefined ? undefined : watcherOfRow(r);
+    });
   }
 
   deleteWatcher(id: string): Promise<void> {
@@ -158,7 +169,7 @@ export class SqlitePresenceStore implements PresenceStore {
   }
 
   isApproved(owner: string, watcher: string): Promise<boolean> {
-    return this.#read(() => this.#all('SELECT 1 FROM approvals WHERE owner = ? AND watcher = ?', owner, watcher).length > 0);
+    return this.#read(() => this.#one('SELECT 1 AS yes FROM approvals WHERE owner = ? AND watcher = ?', owner, watcher) !== undefined);
   }
 
   setSipPresence(presentity: string, p: StoredSipPresence | undefined): Promise<void> {
@@ -173,7 +184,7 @@ export class SqlitePresenceStore implements PresenceStore {
 
   getSipPresence(presentity: string): Promise<StoredSipPresence | undefined> {
     return this.#read(() => {
-      const r = this.#all('SELECT pidf, updated_at FROM sip_presence WHERE presentity = ?', presentity)[0];
+      const r = this.#one('SELECT pidf, updated_at FROM sip_presence WHERE presentity = ?', presentity);
       return r === undefined ? undefined : { pidf: r.pidf as string, updatedAt: r.updated_at as number };
     });
   }

@@ -61,20 +61,35 @@ export function startPresence(ctx: CoreContext, opts: PresenceOptions): Presence
     return jid && formatJid({ ...jid, resource: undefined });
   };
 
+  // Address mapping runs on every stanza of a fan-out: remember recent answers (bounded) (ours).
+  const memo = <A extends unknown[]>(fn: (...a: A) => string | undefined, max = 10_000): ((...a: A) => string | undefined) => {
+    const seen = new Map<string, string | undefined>();
+    return (...a: A) => {
+      const key = a.join('\u0000');
+      if (seen.has(key)) return seen.get(key);
+      const v = fn(...a);
+      seen.set(key, v);
+      if (seen.size > max) seen.delete(seen.keys().next().value as string);
+      return v;
+    };
+  };
   const clock = opts.clock ?? systemClock;
+  const mapped = {
+    jidOfSipUser: memo(jidOfSipUser), sipUriOfJid: memo(sipUriOfJid), sipUriOfXmppUser: memo(sipUriOfXmppUser), xmppUserOfSipUri: memo(xmppUserOfSipUri),
+  };
   const outgoing = new OutgoingSubscriptions({
-    ctx, store: opts.store, clock, send, jidOfSipUser, sipUriOfXmppUser,
+    ctx, store: opts.store, clock, send, jidOfSipUser: mapped.jidOfSipUser, sipUriOfXmppUser: mapped.sipUriOfXmppUser,
     ...(opts.outgoing !== undefined && { policy: opts.outgoing }),
   });
   const watchers = new Watchers({
-    ctx, store: opts.store, send, jidOfSipUser, sipUriOfJid, xmppUserOfSipUri, sipUriOfXmppUser,
+    ctx, store: opts.store, send, ...mapped,
     ...(opts.watchers !== undefined && { policy: opts.watchers }),
   });
 
   const onStanza = async (ev: XmppStanzaEvent): Promise<void> => {
     const p = readPresence(ev.stanza);
     if (!p) return;
-    const local = sipUriOfJid(p.to, ev.domain);
+    const local = mapped.sipUriOfJid(p.to, ev.domain);
     const localParts = local === undefined ? undefined : uriParts(local);
     if (local === undefined || localParts === undefined) return;
     const remote = { network: 'xmpp' as const, domain: jidDomain(p.from) };
