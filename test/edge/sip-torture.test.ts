@@ -146,6 +146,7 @@ void t.test('torture ledger', async (t) => {
       peer.close();
       t.same(got.map((r) => r.status), want);
       row.check?.(t, got);
+      await probe(t, udpPort);
     });
     await t.test(`${row.file} over TCP: ${describe(row.tcp)}${row.pin ? ` [pin: ${row.pin}]` : ''}`, { todo: row.todo ?? false }, async (t) => {
       const peer = await TcpPeer.open(tcpPort);
@@ -156,7 +157,14 @@ void t.test('torture ledger', async (t) => {
       t.equal(peer.closed, row.tcp.close === true, row.tcp.close ? 'connection closed' : 'connection kept open');
       peer.close();
       row.check?.(t, got);
+      await probe(t, udpPort);
     });
+    if (row.tcp.close !== true && statuses(row.tcp).length > 0) {
+      await t.test(`${row.file} over TCP, split at every one of its ${bytes.length - 1} byte offsets: the same answer each time`, async (t) => {
+        t.same(await splitEverywhere(tcpPort, bytes, statuses(row.tcp).length), Array.from({ length: bytes.length - 1 }, () => statuses(row.tcp).join('+')));
+        await probe(t, udpPort);
+      });
+    }
   }
   t.equal(seen.length, 0, 'no torture message reached the MESSAGE handler (mpart01 is refused 415)');
 });
@@ -164,4 +172,42 @@ void t.test('torture ledger', async (t) => {
 function describe(e: Expect): string {
   const st = statuses(e);
   return `${st.length ? st.join('+') : 'no response'}${e.close ? ', then close' : ''}`;
+}
+
+let probes = 0;
+/** After every case the endpoint must still answer an OPTIONS within 100 ms (issue #4). */
+async function probe(t: Test, port: number): Promise<void> {
+  const peer = new UdpPeer();
+  await peer.bind();
+  const n = ++probes;
+  const started = performance.now();
+  await peer.send(`OPTIONS sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;rport;branch=z9hG4bKprobe${n}\r\nFrom: <sip:probe@example.com>;tag=p${n}\r\nTo: <sip:example.com>\r\nCall-ID: probe${n}@ledger\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`, port);
+  const got = responses(await peer.waitFor(1, 100));
+  const ms = performance.now() - started;
+  peer.close();
+  t.ok(got[0]?.status === 200 && ms <= 100, `OPTIONS probe answered 200 within 100 ms (${ms.toFixed(1)} ms)`);
+}
+
+/**
+ * Re-feeds a message on one TCP connection once per byte offset, as two writes split there, and
+ * returns the statuses answered each time (a repeat is a retransmission, answered again).
+ */
+async function splitEverywhere(port: number, bytes: Buffer, perMessage: number): Promise<string[]> {
+  const peer = await TcpPeer.open(port);
+  peer.socket.setNoDelay(true);
+  const answers: string[] = [];
+  try {
+    for (let at = 1; at < bytes.length; at++) {
+      const before = peer.received.length;
+      peer.send(bytes.subarray(0, at));
+      await new Promise((r) => setImmediate(r));
+      peer.send(bytes.subarray(at));
+      const got = responses((await peer.waitFor(before + perMessage, 500, true)).slice(before));
+      answers.push(got.map((r) => r.status).join('+'));
+      if (peer.closed) break;
+    }
+  } finally {
+    peer.close();
+  }
+  return answers;
 }
