@@ -1,6 +1,6 @@
 // The SIP endpoint: the public API the rest of Parley uses. Wires transports (udp/tcp/tls/ws/wss), the
 // non-INVITE transactions and the UAS checks of request-checks.ts; knows nothing of XMPP.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import type { Clock } from '../clock.ts';
@@ -11,7 +11,9 @@ import { parseCSeq } from './cseq.ts';
 import { HeaderValueError } from './header-value-error.ts';
 import { SipHeaders } from './headers.ts';
 import { DnsResolver } from './dns-resolver.ts';
+import { ExpiryQueue } from './expiry-queue.ts';
 import { parseListenUrl, targetOf } from './listen-url.ts';
+import { randomHex } from './random-id.ts';
 import { EMPTY_BODY } from './message.ts';
 import type { SipMessage, SipRequest, SipResponse } from './message.ts';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.ts';
@@ -80,7 +82,6 @@ export type { EndReason, IncomingSubscribe, NotifySpec, ServerSubscription, Subs
 
 type Handler = (req: IncomingRequest) => Promise<ReplySpec> | ReplySpec;
 
-const randomHex = (bytes: number): string => randomBytes(bytes).toString('hex');
 const ESSENTIAL = ['via', 'from', 'to', 'call-id', 'cseq'];
 
 export class SipEndpoint {
@@ -103,14 +104,19 @@ export class SipEndpoint {
   readonly #notifier: Notifier;
   readonly #allowEvents: string[];
   readonly #dns: DnsResolver;
+  /** Timer J (64*T1) of every completed UDP non-INVITE server transaction, up to T1/5 late */
+  readonly #timerJ: ExpiryQueue;
   #cseq = 1 + Math.floor(Math.random() * 10000);
   #started = false;
+  /** The Allow header value, rebuilt when a handler is added. */
+  #allow = 'OPTIONS, CANCEL';
 
   constructor(opts: SipEndpointOptions) {
     this.#opts = opts;
     this.#log = opts.log.child({ component: 'sip' });
     this.#clock = opts.clock ?? systemClock;
     this.#timers = { ...DEFAULT_TIMERS, ...opts.timers };
+    this.#timerJ = new ExpiryQueue(this.#clock, 64 * this.#timers.T1, this.#timers.T1 / 5);
     this.#accept = opts.accept ?? ['text/plain', 'message/cpim'];
     this.#supported = (opts.supported ?? []).map((t) => t.toLowerCase());
     this.#domains = new Set(opts.domains.map(canonicalHost));
@@ -164,7 +170,12 @@ export class SipEndpoint {
   }
 
   onRequest(method: string, handler: Handler): void {
-    this.#handlers.set(method.toUpperCase(), handler);
+    this.#setHandler(method.toUpperCase(), handler);
+  }
+
+  #setHandler(method: string, handler: Handler): void {
+    this.#handlers.set(method, handler);
+    this.#allow = ['OPTIONS', ...[...this.#handlers.keys()].filter((m) => m !== 'OPTIONS'), 'CANCEL'].join(', ');
   }
 
   // ---- SIP events (RFC 6665): subscription-client.ts, subscription-server.ts ----
@@ -183,7 +194,7 @@ export class SipEndpoint {
    */
   onSubscribe(handler: SubscribeHandler): void {
     this.#notifier.onSubscribe(handler);
-    this.#handlers.set('SUBSCRIBE', (req) => this.#notifier.handleSubscribe(req));
+    this.#setHandler('SUBSCRIBE', (req) => this.#notifier.handleSubscribe(req));
     this.#enableNotify();
   }
 
@@ -194,11 +205,7 @@ export class SipEndpoint {
   }
 
   #enableNotify(): void {
-    if (!this.#handlers.has('NOTIFY')) this.#handlers.set('NOTIFY', (req) => this.#subscriber.handleNotify(req));
-  }
-
-  get #allow(): string {
-    return ['OPTIONS', ...[...this.#handlers.keys()].filter((m) => m !== 'OPTIONS'), 'CANCEL'].join(', ');
+    if (!this.#handlers.has('NOTIFY')) this.#setHandler('NOTIFY', (req) => this.#subscriber.handleNotify(req));
   }
 
   // ---- incoming ----
@@ -286,36 +293,17 @@ export class SipEndpoint {
     if (req.method === 'ACK') return;
     const base = serverBaseKey(id);
     const toTag = randomHex(6);
-    const respond = (status: number, reason: string, headers: Array<[string, string]> = [], body?: Buffer): void => {
-      const res = buildResponse(req.headers, status, sanitize(reason), { toTag, server: this.#server, headers, body });
+    const toHasTag = checked.to.tag !== undefined;
+    const respond = (status: number, reason: string, headers?: Array<[string, string]>, body?: Buffer): void => {
+      const res = buildResponse(req.headers, status, sanitize(reason), { toTag, toHasTag, server: this.#server, headers, body });
       if (status >= 200) this.#cancelable.delete(base);
       tx.respond(status, serialize(res));
     };
     // RFC 2543 ACK: "the To tag of the ACK matches the To tag of the response sent by the server
     // transaction" (§17.2.3), so an INVITE without a magic-cookie branch is also keyed by our tag.
     const ackKey = req.method === 'INVITE' ? serverKey({ ...id, toTag }) : key;
-    const send = (bytes: Buffer): void => {
-      t.send(bytes, dest).catch((err: unknown) => {
-        this.#log.debug({ err, dest }, 'sip: response not sent');
-        tx.transportError();
-      });
-    };
-    const terminated = (): void => {
-      for (const k of [key, ackKey]) if (this.#servers.get(k) === tx) this.#servers.delete(k);
-      if (this.#byBase.get(base) === tx) this.#byBase.delete(base);
-      this.#cancelable.delete(base);
-    };
-    const tx: NonInviteServerTransaction | InviteServerTransaction = req.method === 'INVITE'
-      ? new InviteServerTransaction({
-        clock: this.#clock, timers: this.#timers, reliable: t.reliable, send, terminated,
-        ackTimeout: () => { this.#log.debug({ peer, callId: checked.callId }, 'sip: no ACK for our final response to INVITE (Timer H)'); },
-      })
-      : new NonInviteServerTransaction({
-        clock: this.#clock, timers: this.#timers, reliable: t.reliable, send, terminated,
-        retransmissionWhileTrying: () => { if (!t.reliable) respond(100, 'Trying'); },
-      });
-    this.#servers.set(key, tx);
-    this.#servers.set(ackKey, tx);
+    const tx = this.#serverTransaction(req.method === 'INVITE', t, dest, key, ackKey, base, peer, checked.callId,
+      () => { if (!t.reliable) respond(100, 'Trying'); });
     if (req.method === 'CANCEL') {
       // "If the UAS did not find a matching transaction for the CANCEL according to the procedure
       // above, it SHOULD respond to the CANCEL with a 481 (Call Leg/Transaction Does Not Exist)."
@@ -336,6 +324,44 @@ export class SipEndpoint {
     this.#byBase.set(base, tx);
     if (req.method === 'INVITE') this.#cancelable.set(base, () => { respond(487, 'Request Terminated'); });
     this.#dispatch(req, checked, peer, t, respond, toTag);
+  }
+
+  /**
+   * A new server transaction, registered under its keys. Built apart from #onRequest on purpose:
+   * the callbacks a transaction keeps capture only the transport, the destination and the keys, so
+   * a completed UDP transaction (held 64*T1 to answer retransmissions) keeps its response bytes,
+   * not the request it answered with every parsed header; at thousands of transactions a second
+   * that retained request made each young-generation GC copy megabytes (pauses of 100 ms).
+   * `whileTrying` (which does capture the request) is dropped once the transaction leaves Trying.
+   */
+  #serverTransaction(
+    invite: boolean, t: Transport, dest: Peer, key: string, ackKey: string, base: string, peer: Peer, callId: string,
+    whileTrying: () => void,
+  ): NonInviteServerTransaction | InviteServerTransaction {
+    const send = (bytes: Buffer): void => {
+      t.send(bytes, dest).catch((err: unknown) => {
+        this.#log.debug({ err, dest }, 'sip: response not sent');
+        tx.transportError();
+      });
+    };
+    const terminated = (): void => {
+      if (this.#servers.get(key) === tx) this.#servers.delete(key);
+      if (this.#servers.get(ackKey) === tx) this.#servers.delete(ackKey);
+      if (this.#byBase.get(base) === tx) this.#byBase.delete(base);
+      this.#cancelable.delete(base);
+    };
+    const tx: NonInviteServerTransaction | InviteServerTransaction = invite
+      ? new InviteServerTransaction({
+        clock: this.#clock, timers: this.#timers, reliable: t.reliable, send, terminated,
+        ackTimeout: () => { this.#log.debug({ peer, callId }, 'sip: no ACK for our final response to INVITE (Timer H)'); },
+      })
+      : new NonInviteServerTransaction({
+        clock: this.#clock, timers: this.#timers, reliable: t.reliable, send, terminated, retransmissionWhileTrying: whileTrying,
+        timerJ: this.#timerJ,
+      });
+    this.#servers.set(key, tx);
+    this.#servers.set(ackKey, tx);
+    return tx;
   }
 
   #dispatch(
@@ -396,28 +422,35 @@ export class SipEndpoint {
     // "the server transaction MUST generate a 100 (Trying) response unless it knows that the TU
     // will generate a provisional or final response within 200 ms" (§17.2.1): a handler may not.
     if (req.method === 'INVITE') respond(100, 'Trying');
-    let pending: Promise<ReplySpec>;
+    let result: Promise<ReplySpec> | ReplySpec;
     try {
-      pending = Promise.resolve(handler(incoming));
+      result = handler(incoming);
     } catch (err) {
-      pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      this.#handlerFailed(err, req.method, respond);
+      return;
     }
-    pending.then(
-      (reply) => {
-        const ok = Number.isInteger(reply.status) && reply.status >= 200 && reply.status <= 699;
-        if (!ok) {
-          this.#log.warn({ status: reply.status }, 'sip: handler returned an invalid status; answering 500');
-          respond(500, reasonPhrase(500));
-          return;
-        }
-        respond(reply.status, reply.reason ?? reasonPhrase(reply.status), reply.headers, reply.body);
-        reply.afterSend?.();
-      },
-      (err: unknown) => {
-        this.#log.warn({ err, method: req.method }, 'sip: request handler failed; answering 500');
-        respond(500, reasonPhrase(500));
-      },
-    );
+    // A handler that answers at once is answered at once: no promise, no microtask.
+    if (result instanceof Promise) {
+      result.then((reply) => { this.#answer(reply, respond); }, (err: unknown) => { this.#handlerFailed(err, req.method, respond); });
+    } else {
+      this.#answer(result, respond);
+    }
+  }
+
+  #answer(reply: ReplySpec, respond: (status: number, reason: string, headers?: Array<[string, string]>, body?: Buffer) => void): void {
+    const ok = Number.isInteger(reply.status) && reply.status >= 200 && reply.status <= 699;
+    if (!ok) {
+      this.#log.warn({ status: reply.status }, 'sip: handler returned an invalid status; answering 500');
+      respond(500, reasonPhrase(500));
+      return;
+    }
+    respond(reply.status, reply.reason ?? reasonPhrase(reply.status), reply.headers, reply.body);
+    reply.afterSend?.();
+  }
+
+  #handlerFailed(err: unknown, method: string, respond: (status: number, reason: string) => void): void {
+    this.#log.warn({ err, method }, 'sip: request handler failed; answering 500');
+    respond(500, reasonPhrase(500));
   }
 
   #onResponse(res: SipResponse): void {

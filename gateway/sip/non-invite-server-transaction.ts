@@ -1,5 +1,6 @@
 // Non-INVITE server transaction (RFC 3261 §17.2.2, Figure 8).
 import type { Clock, TimerHandle } from '../clock.ts';
+import type { ExpiryQueue } from './expiry-queue.ts';
 import type { TimerValues } from './timers.ts';
 
 export type NistState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -9,20 +10,37 @@ export interface NistContext {
   timers: TimerValues;
   reliable: boolean;
   /** hands a serialized response to the transport */
-  send(bytes: Buffer): void;
+  send: (bytes: Buffer) => void;
   /** a retransmission arrived while the TU has not answered yet (it may answer 1xx) */
-  retransmissionWhileTrying?(): void;
-  terminated(): void;
+  retransmissionWhileTrying?: () => void;
+  terminated: () => void;
+  /** Timer J over UDP from a queue shared by many transactions (its ms is 64*T1), not a timer each */
+  timerJ?: ExpiryQueue;
 }
 
 export class NonInviteServerTransaction {
   #state: NistState = 'trying';
-  readonly #ctx: NistContext;
+  // The context's fields, not the context: a completed UDP transaction lives 64*T1 and should hold
+  // only what it needs then (the hook for Trying is dropped on leaving Trying).
+  readonly #clock: Clock;
+  readonly #timerJMs: number;
+  readonly #send: (bytes: Buffer) => void;
+  readonly #terminated: () => void;
+  #whileTrying: (() => void) | undefined;
   #lastResponse: Buffer | undefined;
   #timerJ: TimerHandle | undefined;
+  readonly #timerJQueue: ExpiryQueue | undefined;
+  #timerJTicket = -1;
 
   constructor(ctx: NistContext) {
-    this.#ctx = ctx;
+    this.#clock = ctx.clock;
+    // "it MUST set Timer J to fire in 64*T1 seconds for unreliable transports, and zero seconds
+    // for reliable transports."
+    this.#timerJMs = ctx.reliable ? 0 : 64 * ctx.timers.T1;
+    this.#send = ctx.send;
+    this.#terminated = ctx.terminated;
+    this.#whileTrying = ctx.retransmissionWhileTrying;
+    this.#timerJQueue = ctx.timerJ;
   }
 
   get state(): NistState { return this.#state; }
@@ -32,7 +50,7 @@ export class NonInviteServerTransaction {
     switch (this.#state) {
       case 'trying':
         // "Once in the "Trying" state, any further request retransmissions are discarded."
-        this.#ctx.retransmissionWhileTrying?.();
+        this.#whileTrying?.();
         return;
       case 'proceeding':
       case 'completed':
@@ -41,7 +59,7 @@ export class NonInviteServerTransaction {
         // retransmission." / "While in the "Completed" state, the server transaction MUST pass the
         // final response to the transport layer for retransmission whenever a retransmission of the
         // request is received."
-        this.#send(this.#lastResponse as Buffer);
+        this.#transmit(this.#lastResponse as Buffer);
         return;
       default:
         return;
@@ -56,23 +74,30 @@ export class NonInviteServerTransaction {
       return;
     }
     this.#lastResponse = bytes;
+    this.#whileTrying = undefined;
     if (status < 200) {
       // "While in the "Trying" state, if the TU passes a provisional response to the server
       // transaction, the server transaction MUST enter the "Proceeding" state."
       this.#state = 'proceeding';
-      this.#send(bytes);
+      this.#transmit(bytes);
       return;
     }
     // "If the TU passes a final response (status codes 200-699) to the server while in the
     // "Proceeding" state, the transaction MUST enter the "Completed" state, and the response MUST be
     // passed to the transport layer for transmission."
     this.#state = 'completed';
-    this.#send(bytes);
+    this.#transmit(bytes);
     if (this.#state !== 'completed') return; // the transport failed
-    // "When the server transaction enters the "Completed" state, it MUST set Timer J to fire in
-    // 64*T1 seconds for unreliable transports, and zero seconds for reliable transports."
-    if (this.#ctx.reliable) this.#terminate();
-    else this.#timerJ = this.#ctx.clock.setTimer(64 * this.#ctx.timers.T1, () => { this.#terminate(); });
+    // "When the server transaction enters the "Completed" state, it MUST set Timer J"
+    if (this.#timerJMs === 0) this.#terminate();
+    else if (this.#timerJQueue !== undefined) this.#timerJTicket = this.#timerJQueue.add(this);
+    else this.#timerJ = this.#clock.setTimer(this.#timerJMs, () => { this.#terminate(); });
+  }
+
+  /** Timer J fired (from the shared queue): "Once Timer J fires, the server transaction MUST
+   * transition to the "Terminated" state." */
+  expire(): void {
+    this.#terminate();
   }
 
   /** "the server transaction MUST inform the TU of a transport failure and transition to the
@@ -81,9 +106,9 @@ export class NonInviteServerTransaction {
     this.#terminate();
   }
 
-  #send(bytes: Buffer): void {
+  #transmit(bytes: Buffer): void {
     try {
-      this.#ctx.send(bytes);
+      this.#send(bytes);
     } catch {
       this.transportError();
     }
@@ -93,6 +118,7 @@ export class NonInviteServerTransaction {
     if (this.#state === 'terminated') return;
     this.#state = 'terminated';
     this.#timerJ?.cancel();
-    this.#ctx.terminated();
+    if (this.#timerJTicket >= 0) this.#timerJQueue?.cancel(this.#timerJTicket);
+    this.#terminated();
   }
 }

@@ -11,6 +11,8 @@ import { parseNameAddr } from './name-addr.ts';
 export interface ResponseOptions {
   /** tag to add to To when it has none (ignored for 100) */
   toTag: string;
+  /** the request's To already has a tag (the caller parsed it): saves parsing To again */
+  toHasTag?: boolean | undefined;
   server?: string | undefined;
   headers?: Array<[string, string]> | undefined;
   body?: Buffer | undefined;
@@ -38,7 +40,7 @@ export function buildResponse(request: SipHeaders, status: number, reason: strin
   const from = request.first('from');
   if (from !== undefined) headers.append('From', from);
   const to = request.first('to');
-  if (to !== undefined) headers.append('To', status > 100 ? withTag(to, opts.toTag) : to);
+  if (to !== undefined) headers.append('To', status === 100 || opts.toHasTag === true ? to : opts.toHasTag === false ? `${to};tag=${opts.toTag}` : withTag(to, opts.toTag));
   const callId = request.first('call-id');
   if (callId !== undefined) headers.append('Call-ID', callId);
   const cseq = request.first('cseq');

@@ -1,6 +1,9 @@
 // UDP (RFC 3261 §18.1.1, §18.2.1): one datagram is one message.
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
+import { lookup } from 'node:dns';
+import type { LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import type { Logger } from '../log.ts';
 import { parseDatagram } from './parser.ts';
 import { ParseError } from './parse-error.ts';
@@ -13,6 +16,19 @@ import type { Peer, Transport, TransportSink } from './transport.ts';
  * 500 ms retransmission (bench/RESULTS.md). The kernel caps this at net.core.rmem_max/wmem_max.
  */
 const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram resolves every destination, an IP literal too, through dns.lookup, which answers a literal
+ * on the next tick: one more callback per response sent. Literals (every response destination and
+ * every resolved target) are answered at once; names still go to dns.lookup.
+ */
+export function literalFirstLookup(host: string, options: number | LookupOneOptions, callback: LookupCallback): void {
+  const family = isIP(host);
+  if (family !== 0) callback(null, host, family);
+  else lookup(host, typeof options === 'number' ? { family: options } : options, callback);
+}
 
 export class UdpTransport implements Transport {
   readonly name = 'udp';
@@ -33,7 +49,7 @@ export class UdpTransport implements Transport {
     this.#log = log;
     this.#socket = createSocket({
       type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6,
-      recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES,
+      recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalFirstLookup,
     });
     this.#socket.on('message', (buf, rinfo) => { this.#receive(buf, { address: rinfo.address, port: rinfo.port }); });
     this.#socket.on('error', (err) => { this.#log.warn({ err }, 'sip udp socket error'); });

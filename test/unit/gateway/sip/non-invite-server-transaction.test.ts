@@ -3,9 +3,11 @@ import t from 'tap';
 import { ManualClock } from '../../../../gateway/clock.ts';
 import { NonInviteServerTransaction } from '../../../../gateway/sip/non-invite-server-transaction.ts';
 import { DEFAULT_TIMERS } from '../../../../gateway/sip/timers.ts';
+import { ExpiryQueue } from '../../../../gateway/sip/expiry-queue.ts';
 
-function setup(reliable: boolean, opts: { failSend?: boolean; noHook?: boolean } = {}) {
+function setup(reliable: boolean, opts: { failSend?: boolean; noHook?: boolean; queue?: boolean } = {}) {
   const clock = new ManualClock();
+  const timerJ = opts.queue === true ? new ExpiryQueue(clock, 64 * DEFAULT_TIMERS.T1) : undefined;
   const sent: string[] = [];
   const events: string[] = [];
   const tx = new NonInviteServerTransaction({
@@ -13,8 +15,9 @@ function setup(reliable: boolean, opts: { failSend?: boolean; noHook?: boolean }
     send: (b) => { if (opts.failSend) throw new Error('down'); sent.push(b.toString()); },
     ...(!opts.noHook && { retransmissionWhileTrying: () => { events.push('retransmission-in-trying'); } }),
     terminated: () => { events.push('terminated'); },
+    ...(timerJ !== undefined && { timerJ }),
   });
-  return { clock, sent, events, tx };
+  return { clock, sent, events, tx, timerJ };
 }
 
 void t.test('NIST absorbs a request retransmission in Trying (RFC 3261 §17.2.2)', (t) => {
@@ -71,5 +74,23 @@ void t.test('NIST terminates on a transport error (RFC 3261 §17.2.4)', (t) => {
   t.equal(clock.pending, 0, 'Timer J not started');
   tx.transportError();
   t.same(events, ['terminated'], 'still told once');
+  t.end();
+});
+
+void t.test('NIST Timer J from a shared queue fires at 64*T1 like its own timer, and is cancelled by a transport failure (RFC 3261 §17.2.2)', (t) => {
+  const { tx, events, clock, timerJ } = setup(false, { queue: true });
+  tx.respond(200, Buffer.from('200'));
+  t.equal(timerJ?.size, 1);
+  clock.advance(64 * 500 - 1);
+  t.equal(tx.state, 'completed');
+  clock.advance(1);
+  t.equal(tx.state, 'terminated');
+  t.same(events, ['terminated']);
+  const b = setup(false, { queue: true });
+  b.tx.respond(200, Buffer.from('200'));
+  b.tx.transportError();
+  t.equal(b.tx.state, 'terminated');
+  b.clock.advance(64 * 500);
+  t.same(b.events, ['terminated'], 'terminated once');
   t.end();
 });
