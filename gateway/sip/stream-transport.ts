@@ -141,6 +141,8 @@ export abstract class StreamTransport implements Transport {
     const plain = `${peer.address}|${peer.port}`;
     if (key !== plain && !this.#conns.has(plain)) this.#conns.set(plain, c);
     this.#armIdle(c, this.#idleMs, peer);
+    // One SIP message is one write: Nagle would hold a response back for the peer's delayed ACK.
+    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => { this.#receive(c, peer, chunk); });
     socket.on('error', (err) => { this.log.debug({ err, peer }, `sip ${this.name} connection error`); });
     socket.on('close', () => { this.#forget(c); });
