@@ -74,6 +74,12 @@ export async function startGateway(config: ParleyConfig, opts: { log?: Logger } 
     const presenceSub = bindSipPresence({ endpoint, bus, log: log.child({ edge: 'sip', part: 'presence' }) });
     await endpoint.start();
     sipBound = endpoint.bound;
+    // Watcher dialogs served before a restart go back into the dialog layer (refreshes answered,
+    // expiry NOTIFYed); the core answers from the store.
+    presenceSub.restore().then(
+      (n) => { if (n > 0) log.info({ dialogs: n }, 'watcher dialogs restored'); },
+      (err: unknown) => { log.warn({ err }, 'watcher dialogs not restored'); },
+    );
     let sipUp = true;
     checks.push({ name: 'sip', ok: () => sipUp });
     stops.push(async () => { sipUp = false; sub.unsubscribe(); presenceSub.unsubscribe(); await endpoint.stop(); });

@@ -58,5 +58,8 @@ export interface WatcherNotifyCommand {
   expiresAt?: number;
 }
 
+/** core → sip edge, the answer on watcherDialogs: every stored watcher dialog with its state. */
+export interface WatcherDialogsReply { dialogs: Array<{ key: string; dialog: string; expiresAt: number }> }
+
 /** sip edge → core: a watcher dialog ended (expired unrefreshed, terminated, NOTIFY failed, or unknown to the edge). */
 export interface WatcherEndedEvent { key: string; why: 'expired' | 'terminated' | 'notify-failed' | 'unknown' }

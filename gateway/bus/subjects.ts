@@ -23,6 +23,8 @@ export const SUBJECTS = {
   watcherNotify: 'parley.sip.presence.notify',
   /** sip edge → core: a watcher dialog ended. */
   watcherEnded: 'parley.core.sip.presence.ended',
+  /** sip edge → core, request/reply: the stored watcher dialogs, to restore after a restart. */
+  watcherDialogs: 'parley.core.sip.presence.dialogs',
 } as const;
 
 export const CORE_QUEUE = 'core';

@@ -3,18 +3,28 @@
 // and their NOTIFYs, PUBLISH refusal. Decisions are the core's; this file only carries them.
 import type { Bus, Subscription } from '../bus/bus.ts';
 import type {
-  SipSubscribeCommand, SipSubscriptionEvent, SubscribeResult, WatcherDecision, WatcherEndedEvent, WatcherNotify, WatcherNotifyCommand, WatcherSubscribeRequest,
+  SipSubscribeCommand, SipSubscriptionEvent, SubscribeResult, WatcherDecision, WatcherDialogsReply, WatcherEndedEvent, WatcherNotify, WatcherNotifyCommand,
+  WatcherSubscribeRequest,
 } from '../bus/presence-subjects.ts';
 import { SUBJECTS } from '../bus/subjects.ts';
 import type { Logger } from '../log.ts';
-import type { ClientSubscription, FinalResponse, IncomingRequest, IncomingSubscribe, ServerSubscription, SipEndpoint, SubscribeDecision } from '../sip/endpoint.ts';
-import { addressUri, inDialogRouting, routeSet } from '../sip/dialog.ts';
+import type {
+  ClientSubscription, FinalResponse, IncomingRequest, IncomingSubscribe, ServerSubscription, SipEndpoint, SubscribeDecision, SubscriptionSnapshot,
+} from '../sip/endpoint.ts';
 import { serialize } from '../xmpp/xml-serialize.ts';
 
 export const PIDF_TYPE = 'application/pidf+xml';
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 export interface SipPresenceContext { endpoint: SipEndpoint; bus: Bus; log: Logger }
+
+export interface SipPresenceBinding extends Subscription {
+  /**
+   * Restores the watcher dialogs served before a restart (asks the core for the stored ones):
+   * call once the endpoint is listening. Resolves with how many were restored.
+   */
+  restore(): Promise<number>;
+}
 
 interface Outgoing { gen: number; sub: ClientSubscription }
 
@@ -54,15 +64,28 @@ export function pidfBody(n: WatcherNotify): Buffer | undefined {
   return body;
 }
 
-/** What it takes to send a NOTIFY in a watcher dialog without the dialog layer (after a restart). */
-export interface StoredDialog { callId: string; localTag: string; remoteTag: string; localUri: string; remoteUri: string; remoteTarget: string; routeSet: string[] }
-
-export function storedDialog(req: IncomingRequest): StoredDialog | undefined {
-  const remoteTarget = addressUri(req.header('contact'));
-  if (remoteTarget === undefined || req.from.tag === undefined || req.localTag === undefined) return undefined;
+/**
+ * A stored watcher dialog (the JSON the core keeps) as a snapshot for the dialog layer. Dialogs
+ * stored before snapshots existed lack the CSeqs, the event and the Request-URI: presence, and the
+ * remote CSeq unknown (any accepted).
+ */
+export function snapshotOfStored(json: string): SubscriptionSnapshot | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const d = v as Partial<Record<keyof SubscriptionSnapshot, unknown>>;
+  const str = (x: unknown): x is string => typeof x === 'string';
+  if (!str(d.callId) || !str(d.localTag) || !str(d.remoteTag) || !str(d.localUri) || !str(d.remoteUri) || !str(d.remoteTarget)) return undefined;
+  if (!Array.isArray(d.routeSet) || !d.routeSet.every(str)) return undefined;
   return {
-    callId: req.callId, localTag: req.localTag, remoteTag: req.from.tag, localUri: req.to.uri, remoteUri: req.from.uri,
-    remoteTarget, routeSet: routeSet(req.headers('record-route'), 'uas'),
+    callId: d.callId, localTag: d.localTag, remoteTag: d.remoteTag, localUri: d.localUri, remoteUri: d.remoteUri, remoteTarget: d.remoteTarget,
+    routeSet: d.routeSet, localSeq: typeof d.localSeq === 'number' ? d.localSeq : 0,
+    ...(typeof d.remoteSeq === 'number' && { remoteSeq: d.remoteSeq }),
+    event: str(d.event) ? d.event : 'presence', requestUri: str(d.requestUri) ? d.requestUri : d.localUri,
   };
 }
 
@@ -71,11 +94,12 @@ function watcherKey(req: IncomingRequest): string {
   return `${req.callId}\u0000${req.from.tag ?? ''}\u0000${req.localTag ?? ''}`;
 }
 
-export function bindSipPresence(ctx: SipPresenceContext): Subscription {
+export function bindSipPresence(ctx: SipPresenceContext): SipPresenceBinding {
   const { endpoint, bus, log } = ctx;
   const outgoing = new Map<string, Outgoing>();
   const watchers = new Map<string, ServerSubscription>();
-  const keys = new WeakMap<ServerSubscription, string>();
+  /** the restore pass went through: a dialog the edge does not hold now is gone */
+  let restored = false;
 
   endpoint.allowEvents(['presence']);
 
@@ -139,40 +163,51 @@ export function bindSipPresence(ctx: SipPresenceContext): Subscription {
         sendNotify(sub, cmd.notify);
         return;
       }
-      if (!sub && cmd.dialog !== undefined && cmd.expiresAt !== undefined) {
-        notifyRestored(cmd.key, JSON.parse(cmd.dialog) as StoredDialog, cmd.expiresAt, cmd.notify);
-        return;
+      if (!sub && !restored && cmd.dialog !== undefined && cmd.expiresAt !== undefined && cmd.expiresAt > Date.now()) {
+        // A NOTIFY for a dialog served before the restart that the restore pass has not reached.
+        const again = restore(cmd.key, cmd.dialog, cmd.expiresAt);
+        if (again) {
+          sendNotify(again, cmd.notify);
+          return;
+        }
       }
       const ev: WatcherEndedEvent = { key: cmd.key, why: 'unknown' };
       bus.publish(SUBJECTS.watcherEnded, ev);
     }),
   ];
 
-  // A dialog opened before a restart: the dialog layer no longer holds it, so its NOTIFYs are sent
-  // here from the stored state (RFC 3261 §12.2.1.1 routing). CSeq restarts above anything the old
-  // process used (seconds since the epoch; the old one counted up from 1) (ours). A refresh of
-  // such a dialog gets 481 from the layer and the watcher subscribes again (RFC 6665 §4.1.2.2).
-  const restoredSeq = new Map<string, number>();
-  const notifyRestored = (key: string, d: StoredDialog, expiresAt: number, n: WatcherNotify): void => {
-    const remaining = Math.floor((expiresAt - Date.now()) / 1000);
-    const expired = remaining <= 0;
-    const cseq = (restoredSeq.get(key) ?? Math.floor(Date.now() / 1000) % 2_000_000_000) + 1;
-    restoredSeq.set(key, cseq);
-    const state = expired ? 'terminated;reason=timeout' : n.state === 'terminated' ? `terminated${n.reason !== undefined ? `;reason=${n.reason}` : ''}` : `${n.state};expires=${remaining}`;
-    const body = expired ? undefined : pidfBody(n);
-    const routing = inDialogRouting(d);
-    endpoint.sendRequest({
-      method: 'NOTIFY', requestUri: routing.requestUri, nextHop: routing.nextHop, route: routing.route,
-      from: { uri: d.localUri }, to: { uri: d.remoteUri }, callId: d.callId, fromTag: d.localTag, toTag: d.remoteTag, cseq, contact: true,
-      headers: [['Event', 'presence'], ['Subscription-State', state], ...(body !== undefined ? [['Content-Type', PIDF_TYPE] as [string, string]] : [])],
-      ...(body !== undefined && { body }),
-    }).then((r) => {
-      if (expired || n.state === 'terminated' || r.status === 481 || r.status === 408) {
-        restoredSeq.delete(key);
-        const ev: WatcherEndedEvent = { key, why: expired ? 'expired' : r.status >= 300 ? 'notify-failed' : 'terminated' };
-        bus.publish(SUBJECTS.watcherEnded, ev);
-      }
-    }, (err: unknown) => { log.warn({ err }, 'presence NOTIFY (restored dialog) failed'); });
+  /** Serves a watcher dialog from now on: NOTIFY commands find it under `key`; its end is told to the core. */
+  const track = (key: string, sub: ServerSubscription): void => {
+    if (watchers.get(key) === sub) return;
+    watchers.set(key, sub);
+    sub.onEnded((why) => {
+      if (watchers.get(key) === sub) watchers.delete(key);
+      const ev: WatcherEndedEvent = { key, why };
+      bus.publish(SUBJECTS.watcherEnded, ev);
+    });
+  };
+
+  // A dialog opened before a restart goes back into the dialog layer, so its refreshes are answered
+  // (200 and a NOTIFY of the current state) and its expiry sends NOTIFY terminated;reason=timeout.
+  // CSeq restarts above anything the old process used: seconds since the epoch (it counted up from
+  // the stored one, by one per NOTIFY) (ours).
+  const restore = (key: string, json: string, expiresAt: number): ServerSubscription | undefined => {
+    const held = watchers.get(key);
+    if (held && !held.ended) return held;
+    const snapshot = snapshotOfStored(json);
+    if (snapshot === undefined) {
+      log.warn({ key }, 'stored watcher dialog unreadable; not restored');
+      return undefined;
+    }
+    snapshot.localSeq = Math.max(snapshot.localSeq, Math.floor(Date.now() / 1000) % 2 ** 31);
+    try {
+      const sub = endpoint.restoreSubscription(snapshot, expiresAt - Date.now());
+      track(key, sub);
+      return sub;
+    } catch (err) {
+      log.warn({ err, key }, 'watcher dialog not restored');
+      return undefined;
+    }
   };
 
   const sendNotify = (sub: ServerSubscription, n: WatcherNotify): void => {
@@ -184,13 +219,13 @@ export function bindSipPresence(ctx: SipPresenceContext): Subscription {
   // ---- watchers ----
   endpoint.onSubscribe(async (s: IncomingSubscribe): Promise<SubscribeDecision> => {
     const existing = s.subscription;
-    const key = existing !== undefined ? (keys.get(existing) ?? watcherKey(s.request)) : watcherKey(s.request);
+    const key = watcherKey(s.request);
     const ask: WatcherSubscribeRequest = {
       key, existing: existing !== undefined, watcher: s.request.from.uri, target: s.request.to.uri, requestUri: s.request.requestUri,
       event: s.event, expires: s.expires, accept: s.accept,
     };
-    const dialog = existing === undefined ? storedDialog(s.request) : undefined;
-    if (dialog !== undefined) ask.dialog = JSON.stringify(dialog);
+    // Stored by the core with the dialog, refreshed with every SUBSCRIBE (remote target, CSeq).
+    ask.dialog = JSON.stringify(s.snapshot);
     let d: WatcherDecision;
     try {
       d = (await bus.request(SUBJECTS.watcherSubscribe, ask, { timeoutMs: 8000 })) as WatcherDecision;
@@ -203,15 +238,7 @@ export function bindSipPresence(ctx: SipPresenceContext): Subscription {
     if (d.expires !== undefined) decision.expires = d.expires;
     if (d.headers !== undefined) decision.headers = d.headers;
     decision.onAccepted = (sub) => {
-      if (!keys.has(sub)) {
-        keys.set(sub, key);
-        watchers.set(key, sub);
-        sub.onEnded((why) => {
-          if (watchers.get(key) === sub) watchers.delete(key);
-          const ev: WatcherEndedEvent = { key, why };
-          bus.publish(SUBJECTS.watcherEnded, ev);
-        });
-      }
+      track(key, sub);
       if (d.notify !== undefined) sendNotify(sub, d.notify);
     };
     return decision;
@@ -220,6 +247,13 @@ export function bindSipPresence(ctx: SipPresenceContext): Subscription {
   return {
     unsubscribe() {
       for (const s of subs) s.unsubscribe();
+    },
+    async restore() {
+      const reply = (await bus.request(SUBJECTS.watcherDialogs, {}, { timeoutMs: 30_000 })) as WatcherDialogsReply;
+      let n = 0;
+      for (const d of reply.dialogs) if (restore(d.key, d.dialog, d.expiresAt)) n++;
+      restored = true;
+      return n;
     },
   };
 }

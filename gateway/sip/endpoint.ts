@@ -30,7 +30,7 @@ import { splitList } from './split-list.ts';
 import { Subscriber } from './subscription-client.ts';
 import type { ClientSubscription, SubscribeSpec, SubscriptionHandlers } from './subscription-client.ts';
 import { Notifier } from './subscription-server.ts';
-import type { SubscribeHandler } from './subscription-server.ts';
+import type { ServerSubscription, SubscribeHandler, SubscriptionSnapshot } from './subscription-server.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './stream-framer.ts';
 import type { TlsOptions } from './tls-transport.ts';
 import { createTransport } from './transport-factory.ts';
@@ -78,7 +78,7 @@ export interface SipEndpointOptions {
 
 export type { FinalResponse, IncomingRequest, OutgoingRequestSpec, ReplySpec } from './api-types.ts';
 export type { ClientSubscription, IncomingNotify, SubscribeSpec, SubscriptionHandlers, TerminatedInfo } from './subscription-client.ts';
-export type { EndReason, IncomingSubscribe, NotifySpec, ServerSubscription, SubscribeDecision, SubscribeHandler } from './subscription-server.ts';
+export type { EndReason, IncomingSubscribe, NotifySpec, ServerSubscription, SubscribeDecision, SubscribeHandler, SubscriptionSnapshot } from './subscription-server.ts';
 
 type Handler = (req: IncomingRequest) => Promise<ReplySpec> | ReplySpec;
 
@@ -184,6 +184,11 @@ export class SipEndpoint {
   subscribe(spec: SubscribeSpec, handlers: SubscriptionHandlers): ClientSubscription {
     this.#enableNotify();
     return this.#subscriber.subscribe(spec, handlers);
+  }
+
+  /** A watcher subscription served before a restart, from its snapshot (Notifier.restore). */
+  restoreSubscription(snapshot: SubscriptionSnapshot, expiresInMs: number): ServerSubscription {
+    return this.#notifier.restore(snapshot, expiresInMs);
   }
 
   /**

@@ -23,6 +23,31 @@ export interface IncomingSubscribe {
   accept: string[];
   /** set when this is an in-dialog refresh or Expires: 0 */
   subscription?: ServerSubscription;
+  /** the dialog as it stands once this SUBSCRIBE is accepted (for a new one: as it will be
+   * created), for the caller to store so the subscription can be restored after a restart */
+  snapshot: SubscriptionSnapshot;
+}
+
+/**
+ * A notifier dialog as plain, JSON-safe data: what it takes to keep serving the subscription in
+ * another process (Notifier.restore). The dialog state of RFC 3261 §12 plus the event.
+ */
+export interface SubscriptionSnapshot {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  localUri: string;
+  remoteUri: string;
+  remoteTarget: string;
+  routeSet: string[];
+  /** CSeq of the last request we sent in the dialog (a NOTIFY) */
+  localSeq: number;
+  /** CSeq of the last request the watcher sent; absent: unknown, any is accepted */
+  remoteSeq?: number;
+  /** Event header value (type and id) */
+  event: string;
+  /** the Request-URI of the SUBSCRIBE that created it */
+  requestUri: string;
 }
 
 export interface SubscribeDecision {
@@ -72,6 +97,8 @@ export interface ServerSubscription {
   onExpired(cb: () => void): void;
   /** any end: expiry, a NOTIFY terminated, or a NOTIFY answered 481/408 */
   onEnded(cb: (why: EndReason) => void): void;
+  /** the dialog as data, for Notifier.restore in another process */
+  snapshot(): SubscriptionSnapshot;
 }
 
 export type SubscribeHandler = (s: IncomingSubscribe) => Promise<SubscribeDecision> | SubscribeDecision;
@@ -136,12 +163,14 @@ export class Notifier {
       if (!sub || sub.ended || !sameEvent(sub.eventHeader, event)) return { status: 481 };
       if (!acceptsRemoteSeq(sub.state, req.cseq)) return { status: 500, reason: 'Server Internal Error (CSeq out of order)' };
       sub.state.remoteSeq = req.cseq;
-      const decision = await handler({ request: req, event: formatEvent(event), expires, accept, subscription: sub });
+      // SUBSCRIBE is a target refresh request: once accepted, its Contact replaces the remote
+      // target (RFC 3261 §12.2.2, RFC 6665 §4.1.2.2).
+      const contact = addressUri(req.header('contact'));
+      const snapshot = sub.snapshot();
+      if (contact !== undefined) snapshot.remoteTarget = contact;
+      const decision = await handler({ request: req, event: formatEvent(event), expires, accept, subscription: sub, snapshot });
       const granted = Math.min(decision.expires ?? expires, expires);
       if (decision.status >= 200 && decision.status < 300) {
-        // SUBSCRIBE is a target refresh request: its Contact replaces the remote target (RFC 3261
-        // §12.2.2, RFC 6665 §4.1.2.2).
-        const contact = addressUri(req.header('contact'));
         if (contact !== undefined) sub.state.remoteTarget = contact;
         sub.refreshed(granted);
       }
@@ -151,21 +180,49 @@ export class Notifier {
     // "The Contact header field MUST be present and contain exactly one SIP or SIPS URI in any
     // request that can result in the establishment of a dialog." (RFC 3261 §8.1.1.8)
     if (contact === undefined || req.from.tag === undefined) return { status: 400, reason: 'Bad Request (Contact or From tag)' };
-    const decision = await handler({ request: req, event: formatEvent(event), expires, accept });
-    const granted = Math.min(decision.expires ?? expires, expires);
-    if (decision.status < 200 || decision.status >= 300) return this.#reply(req, decision, granted, undefined);
-    const localTag = req.localTag ?? '';
-    const id = dialogId(req.callId, localTag, req.from.tag);
-    const sub = new Subscription(this.#ctx, {
-      callId: req.callId, localTag, remoteTag: req.from.tag, localUri: req.to.uri, remoteUri: req.from.uri,
+    const state: DialogState = {
+      callId: req.callId, localTag: req.localTag ?? '', remoteTag: req.from.tag, localUri: req.to.uri, remoteUri: req.from.uri,
       localSeq: 0, remoteSeq: req.cseq, remoteTarget: contact,
       // "The route set MUST be set to the list of URIs in the Record-Route header field from the
       // request, taken in order and preserving all URI parameters." (RFC 3261 §12.1.1)
       routeSet: routeSet(req.headers('record-route'), 'uas'),
-    }, event, req.requestUri, () => { this.#dialogs.delete(id); });
-    this.#dialogs.set(id, sub);
+    };
+    const snapshot = snapshotOf(state, formatEvent(event), req.requestUri);
+    const decision = await handler({ request: req, event: snapshot.event, expires, accept, snapshot });
+    const granted = Math.min(decision.expires ?? expires, expires);
+    if (decision.status < 200 || decision.status >= 300) return this.#reply(req, decision, granted, undefined);
+    const sub = this.#add(state, event, req.requestUri);
     sub.refreshed(granted);
     return this.#reply(req, decision, granted, sub);
+  }
+
+  /**
+   * A subscription served before a restart, from its `snapshot()`: registered so that in-dialog
+   * requests find it (a refresh is answered 200 and the caller NOTIFYs the current state; Expires:
+   * 0 ends it), expiring in `expiresInMs` (at once when ≤ 0) with NOTIFY
+   * terminated;reason=timeout like any other (RFC 6665 §4.2.2). The caller picks the local CSeq:
+   * it must exceed every CSeq the old process sent (RFC 3261 §12.2.1.1). A dialog already held is
+   * returned as it is.
+   */
+  restore(snapshot: SubscriptionSnapshot, expiresInMs: number): ServerSubscription {
+    const event = parseEvent(snapshot.event);
+    if (event instanceof HeaderValueError) throw new TypeError(`restoreSubscription: ${event.detail}`);
+    const held = this.#dialogs.get(dialogId(snapshot.callId, snapshot.localTag, snapshot.remoteTag));
+    if (held && !held.ended) return held;
+    const sub = this.#add({
+      callId: snapshot.callId, localTag: snapshot.localTag, remoteTag: snapshot.remoteTag, localUri: snapshot.localUri,
+      remoteUri: snapshot.remoteUri, localSeq: snapshot.localSeq, remoteSeq: snapshot.remoteSeq, remoteTarget: snapshot.remoteTarget,
+      routeSet: [...snapshot.routeSet],
+    }, event, snapshot.requestUri);
+    sub.expireIn(expiresInMs);
+    return sub;
+  }
+
+  #add(state: DialogState, event: EventHeader, requestUri: string): Subscription {
+    const id = dialogId(state.callId, state.localTag, state.remoteTag);
+    const sub = new Subscription(this.#ctx, state, event, requestUri, () => { this.#dialogs.delete(id); });
+    this.#dialogs.set(id, sub);
+    return sub;
   }
 
   #reply(req: IncomingRequest, d: SubscribeDecision, granted: number, sub: Subscription | undefined): ReplySpec {
@@ -194,6 +251,14 @@ export class Notifier {
     for (const s of this.#dialogs.values()) s.drop();
     this.#dialogs.clear();
   }
+}
+
+function snapshotOf(s: DialogState, event: string, requestUri: string): SubscriptionSnapshot {
+  return {
+    callId: s.callId, localTag: s.localTag, remoteTag: s.remoteTag, localUri: s.localUri, remoteUri: s.remoteUri,
+    remoteTarget: s.remoteTarget, routeSet: [...s.routeSet], localSeq: s.localSeq,
+    ...(s.remoteSeq !== undefined && { remoteSeq: s.remoteSeq }), event, requestUri,
+  };
 }
 
 class Subscription implements ServerSubscription {
@@ -229,12 +294,20 @@ class Subscription implements ServerSubscription {
   get ended(): boolean { return this.#ended; }
 
   refreshed(seconds: number): void {
-    this.#expiresAt = this.#ctx.clock.now() + seconds * 1000;
-    this.#expiry?.cancel();
     // Expires: 0 (unsubscribe or fetch): the caller sends the final NOTIFY; should it not, the
     // subscription still ends 64*T1 later (ours).
-    const ms = seconds === 0 ? 64 * this.#ctx.timers.T1 : seconds * 1000;
-    this.#expiry = this.#ctx.clock.setTimer(ms, () => { this.#expire(); });
+    this.expireIn(seconds === 0 ? 64 * this.#ctx.timers.T1 : seconds * 1000, seconds * 1000);
+  }
+
+  /** Ends the subscription (NOTIFY terminated;reason=timeout) in `ms`; `expires=` counts down to `announcedMs`. */
+  expireIn(ms: number, announcedMs = ms): void {
+    this.#expiresAt = this.#ctx.clock.now() + Math.max(0, announcedMs);
+    this.#expiry?.cancel();
+    this.#expiry = this.#ctx.clock.setTimer(Math.max(0, ms), () => { this.#expire(); });
+  }
+
+  snapshot(): SubscriptionSnapshot {
+    return snapshotOf(this.state, this.event, this.requestUri);
   }
 
   onExpired(cb: () => void): void { this.#expired.push(cb); }

@@ -133,6 +133,13 @@ t.test('3. a restart of Parley (kill -9) keeps both subscriptions working', asyn
   t.match(n.header('Subscription-State') ?? '', /^active;expires=\d+/, 'NOTIFY active in the old dialog, after the restart');
   t.match(n.body.toString('utf8'), /away/, 'away');
 
+  // Its refresh is answered by the restored dialog (not 481), with a NOTIFY of the current state.
+  const before = dave.notifies.length;
+  t.equal(await dave.refresh(600), 200, 'a refresh of the dialog opened before the restart gets 200');
+  const fresh = await dave.waitNotify((m) => dave.notifies.indexOf(m) >= before, 5000);
+  t.match(fresh.header('Subscription-State') ?? '', /^active;expires=(600|599)$/, 'and an immediate NOTIFY active (RFC 6665 §4.2.1.2)');
+  t.match(fresh.body.toString('utf8'), /Back at 3/, 'with bob\'s current state');
+
   // A SIPp watcher that comes back anew: the approval survived, so NOTIFY active at once, no new XMPP subscribe.
   const w2 = await sippWatch({ remote: kamailio.address, presentity: 'sip:bob@xmpp.test', watcher: 'sip:dave@corp.test', until: 'basic[^>]*>open', after: 'unsubscribe', timeoutMs: 20_000 });
   const r = await w2.done;

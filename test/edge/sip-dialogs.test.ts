@@ -310,3 +310,72 @@ void t.test('notifier: a 481 to a NOTIFY ends the subscription (RFC 6665 §4.2.2
   t.same(ended, ['notify-failed']);
   t.equal(server!.ended, true);
 });
+
+void t.test('notifier: a restored subscription answers its refresh (200, then the caller NOTIFYs the current state), routes by the stored route set, and expires with NOTIFY terminated;reason=timeout (RFC 6665 §4.2.1.2, §4.2.2)', async (t) => {
+  const { ep, udp } = await endpoint(t, { allowEvents: ['presence'] });
+  const peer = await udpPeer(t);
+  const seen: Array<{ refresh: boolean; remoteTarget: string; remoteSeq: number | undefined }> = [];
+  ep.onSubscribe((s) => {
+    seen.push({ refresh: s.subscription !== undefined, remoteTarget: s.snapshot.remoteTarget, remoteSeq: s.snapshot.remoteSeq });
+    return { status: 200, expires: 1, onAccepted: (sub) => { void sub.notify({ state: 'active', contentType: 'application/pidf+xml', body: Buffer.from('<now/>') }); } };
+  });
+  const snapshot = {
+    callId: 'restored@x', localTag: 'gw1', remoteTag: 'w1', localUri: 'sip:bob@example.com', remoteUri: 'sip:w@example.net',
+    remoteTarget: `sip:w@127.0.0.1:${peer.port}`, routeSet: [`<sip:127.0.0.1:${peer.port};lr;n=1>`], localSeq: 5000, remoteSeq: 7,
+    event: 'presence', requestUri: 'sip:bob@example.com',
+  };
+  const sub = ep.restoreSubscription(snapshot, 60_000);
+  t.equal(ep.restoreSubscription(snapshot, 60_000), sub, 'restoring a dialog held already returns it');
+  const ended: string[] = [];
+  sub.onEnded((why) => { ended.push(why); });
+  t.same(sub.snapshot(), snapshot, 'the snapshot round-trips');
+  t.throws(() => ep.restoreSubscription({ ...snapshot, callId: 'other@x', event: '' }, 1000), TypeError, 'an Event that does not parse is refused');
+
+  const dialogHeaders = (cseq: number, expires: number): string[] => [
+    'From: <sip:w@example.net>;tag=w1', 'To: <sip:bob@example.com>;tag=gw1', 'Call-ID: restored@x', `CSeq: ${cseq} SUBSCRIBE`,
+    `Contact: <sip:w2@127.0.0.1:${peer.port}>`, 'Event: presence', `Expires: ${expires}`,
+  ];
+  await peer.send(raw('SUBSCRIBE', 'sip:gw@127.0.0.1', peer.port, dialogHeaders(6, 60)), udp);
+  t.ok(await until(() => responses(peer, 'SUBSCRIBE').length === 1));
+  t.equal(status(responses(peer, 'SUBSCRIBE')[0]), 500, 'a CSeq below the stored remote one is out of order (RFC 3261 §12.2.2)');
+
+  await peer.send(raw('SUBSCRIBE', 'sip:gw@127.0.0.1', peer.port, dialogHeaders(8, 60)), udp);
+  t.ok(await until(() => responses(peer, 'SUBSCRIBE').length === 2 && requests(peer, 'NOTIFY').length === 1));
+  const ok = asResponse(responses(peer, 'SUBSCRIBE')[1]);
+  t.equal(ok.status, 200, 'the refresh of a restored dialog is accepted, not 481');
+  t.equal(ok.headers.first('expires'), '1');
+  t.same(seen, [{ refresh: true, remoteTarget: `sip:w2@127.0.0.1:${peer.port}`, remoteSeq: 8 }], 'the handler sees a refresh, and the snapshot to store has the new Contact and CSeq');
+  const n1 = requests(peer, 'NOTIFY')[0]!;
+  t.equal(n1.headers.first('cseq'), '5001 NOTIFY', 'local CSeq continues from the restored one');
+  t.equal(n1.uri, `sip:w2@127.0.0.1:${peer.port}`, 'the refresh\'s Contact is the new remote target');
+  t.same(n1.headers.all('route'), [`<sip:127.0.0.1:${peer.port};lr;n=1>`], 'Route = the stored route set');
+  t.match(n1.headers.first('to'), /<sip:w@example\.net>;tag=w1$/);
+  t.match(n1.headers.first('from'), /<sip:bob@example\.com>;tag=gw1$/);
+  t.match(n1.headers.first('subscription-state'), /^active;expires=[01]$/);
+  await answer(peer, n1, 200, udp, { toTag: 'w1' });
+
+  t.ok(await until(() => requests(peer, 'NOTIFY').length === 2, 4000), 'the expiry NOTIFY arrived');
+  const n2 = requests(peer, 'NOTIFY')[1]!;
+  t.equal(n2.headers.first('subscription-state'), 'terminated;reason=timeout');
+  t.equal(n2.headers.first('cseq'), '5002 NOTIFY');
+  t.same(ended, ['expired']);
+  await answer(peer, n2, 200, udp, { toTag: 'w1' });
+  await peer.send(raw('SUBSCRIBE', 'sip:gw@127.0.0.1', peer.port, dialogHeaders(9, 60)), udp);
+  t.ok(await until(() => responses(peer, 'SUBSCRIBE').length === 3));
+  t.equal(status(responses(peer, 'SUBSCRIBE')[2]), 481, 'after its expiry the dialog is gone');
+});
+
+void t.test('notifier: a subscription restored past its expiry ends at once with NOTIFY terminated;reason=timeout', async (t) => {
+  const { ep } = await endpoint(t, { allowEvents: ['presence'] });
+  const peer = await udpPeer(t);
+  ep.onSubscribe(() => ({ status: 200 }));
+  const sub = ep.restoreSubscription({
+    callId: 'late@x', localTag: 'gw1', remoteTag: 'w1', localUri: 'sip:bob@example.com', remoteUri: 'sip:w@example.net',
+    remoteTarget: `sip:w@127.0.0.1:${peer.port}`, routeSet: [], localSeq: 0, event: 'presence', requestUri: 'sip:bob@example.com',
+  }, -5000);
+  t.ok(await until(() => requests(peer, 'NOTIFY').length === 1));
+  const n = requests(peer, 'NOTIFY')[0]!;
+  t.equal(n.headers.first('subscription-state'), 'terminated;reason=timeout');
+  t.equal(n.headers.first('cseq'), '1 NOTIFY');
+  t.equal(sub.ended, true);
+});

@@ -10,6 +10,9 @@ export interface RawWatcher {
   readonly notifies: ParsedSip[];
   /** Resolves with the first NOTIFY (received from now on, or already) whose body matches. */
   waitNotify(match: (m: ParsedSip) => boolean, timeoutMs?: number): Promise<ParsedSip>;
+  /** An in-dialog SUBSCRIBE (RFC 3261 §12.2.1.1: remote target from the 2xx's Contact, route set its
+   * Record-Route reversed); resolves with the final status. */
+  refresh(expires: number, timeoutMs?: number): Promise<number>;
   close(): void;
 }
 
@@ -20,8 +23,23 @@ export async function rawWatcher(o: { proxy: string; presentity: string; watcher
   const [host, proxyPort] = o.proxy.split(':') as [string, string];
   const notifies: ParsedSip[] = [];
   const waiters: Array<() => void> = [];
+  const finals = new Map<number, ParsedSip>();
+  let dialog: { toTag: string; target: string; route: string[] } | undefined;
   sock.on('message', (buf) => {
     const m = parseSipMessage(buf);
+    if (m.status !== undefined) {
+      const cseq = /^(\d+)\s+SUBSCRIBE/i.exec(m.header('CSeq') ?? '');
+      if (cseq === null || m.status < 200) return;
+      finals.set(Number(cseq[1]), m);
+      const toTag = /;tag=([^;>\s]+)/.exec(m.header('To') ?? '')?.[1];
+      const target = /<([^>]+)>/.exec(m.header('Contact') ?? '')?.[1];
+      if (dialog === undefined && m.status < 300 && toTag !== undefined && target !== undefined) {
+        const rr = m.headers.filter(([n]) => n.toLowerCase() === 'record-route').flatMap(([, v]) => v.split(/,(?=\s*<)/).map((x) => x.trim()));
+        dialog = { toTag, target, route: rr.reverse() };
+      }
+      for (const w of waiters.splice(0)) w();
+      return;
+    }
     if (m.method !== 'NOTIFY') return;
     notifies.push(m);
     const head = buf.toString('latin1').split('\r\n\r\n')[0] ?? '';
@@ -33,12 +51,34 @@ export async function rawWatcher(o: { proxy: string; presentity: string; watcher
     for (const w of waiters.splice(0)) w();
   });
   const tag = randomBytes(4).toString('hex');
+  const callId = `${randomBytes(8).toString('hex')}@raw`;
+  let cseq = 1;
   sock.send([
     `SUBSCRIBE ${o.presentity} SIP/2.0`, `Via: SIP/2.0/UDP ${LOOPBACK}:${port};rport;branch=z9hG4bK${randomBytes(6).toString('hex')}`, 'Max-Forwards: 70',
-    `From: <${o.watcher}>;tag=${tag}`, `To: <${o.presentity}>`, `Call-ID: ${randomBytes(8).toString('hex')}@raw`, 'CSeq: 1 SUBSCRIBE',
+    `From: <${o.watcher}>;tag=${tag}`, `To: <${o.presentity}>`, `Call-ID: ${callId}`, 'CSeq: 1 SUBSCRIBE',
     `Contact: <sip:watcher@${LOOPBACK}:${port}>`, 'Event: presence', 'Accept: application/pidf+xml', `Expires: ${o.expires ?? 600}`, 'Content-Length: 0', '', '',
   ].join('\r\n'), Number(proxyPort), host);
   return {
+    async refresh(expires, timeoutMs = 5000) {
+      if (dialog === undefined) throw new Error('no dialog: the SUBSCRIBE got no 2xx');
+      const n = ++cseq;
+      // Loose routing only (Kamailio's Record-Route carries ;lr): the next hop is the first Route.
+      const hop = /sip:(?:[^@>]*@)?([^;>]+)/.exec(dialog.route[0] ?? dialog.target)?.[1] ?? o.proxy;
+      const [h, p] = hop.split(':') as [string, string | undefined];
+      sock.send([
+        `SUBSCRIBE ${dialog.target} SIP/2.0`, `Via: SIP/2.0/UDP ${LOOPBACK}:${port};rport;branch=z9hG4bK${randomBytes(6).toString('hex')}`, 'Max-Forwards: 70',
+        ...dialog.route.map((r) => `Route: ${r}`),
+        `From: <${o.watcher}>;tag=${tag}`, `To: <${o.presentity}>;tag=${dialog.toTag}`, `Call-ID: ${callId}`, `CSeq: ${n} SUBSCRIBE`,
+        `Contact: <sip:watcher@${LOOPBACK}:${port}>`, 'Event: presence', 'Accept: application/pidf+xml', `Expires: ${expires}`, 'Content-Length: 0', '', '',
+      ].join('\r\n'), Number(p ?? 5060), h);
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const r = finals.get(n);
+        if (r?.status !== undefined) return r.status;
+        if (Date.now() > end) throw new Error(`no final response to the refresh within ${timeoutMs} ms`);
+        await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 100); });
+      }
+    },
     notifies,
     async waitNotify(match, timeoutMs = 5000) {
       const end = Date.now() + timeoutMs;

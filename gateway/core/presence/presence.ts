@@ -131,6 +131,7 @@ export function startPresence(ctx: CoreContext, opts: PresenceOptions): Presence
     bus.subscribe(SUBJECTS.sipSubscriptionEvent, (data) => { outgoing.onSipEvent(data as SipSubscriptionEvent); }, { queue: CORE_QUEUE }),
     bus.serve(SUBJECTS.watcherSubscribe, (data) => watchers.onSubscribe(data as WatcherSubscribeRequest), { queue: CORE_QUEUE }),
     bus.subscribe(SUBJECTS.watcherEnded, (data) => { watchers.onEnded(data as WatcherEndedEvent).catch(fail('watcher end not recorded')); }, { queue: CORE_QUEUE }),
+    bus.serve(SUBJECTS.watcherDialogs, () => watchers.storedDialogs(), { queue: CORE_QUEUE }),
   ];
   const resumed = outgoing.resumeAll();
   resumed.then((n) => { if (n > 0) log.info({ subscriptions: n }, 're-establishing presence subscriptions'); }, fail('presence subscriptions not resumed'));

@@ -2,7 +2,7 @@
 // dialogs, approvals and the watched users' presence in the store, and NOTIFYs on every change.
 import { xmppPresenceToPidf } from '../../../translators/presence.ts';
 import type { XmlElement } from '../../../translators/xml.ts';
-import type { WatcherDecision, WatcherEndedEvent, WatcherNotify, WatcherNotifyCommand, WatcherSubscribeRequest } from '../../bus/presence-subjects.ts';
+import type { WatcherDecision, WatcherDialogsReply, WatcherEndedEvent, WatcherNotify, WatcherNotifyCommand, WatcherSubscribeRequest } from '../../bus/presence-subjects.ts';
 import { SUBJECTS } from '../../bus/subjects.ts';
 import { admit } from '../../policy/admission.ts';
 import type { PresenceStore, StoredResourcePresence, WatcherSubscription } from '../../store/presence-store.ts';
@@ -111,6 +111,13 @@ export class Watchers {
       if (oldest !== undefined) this.#owners.delete(oldest);
     }
     return c;
+  }
+
+  /** The dialogs the SIP edge served before a restart, with the state it stored (watcherDialogs). */
+  async storedDialogs(): Promise<WatcherDialogsReply> {
+    const dialogs: WatcherDialogsReply['dialogs'] = [];
+    for (const w of await this.#d.store.listWatchers()) if (w.dialog !== undefined) dialogs.push({ key: w.id, dialog: w.dialog, expiresAt: w.expiresAt });
+    return { dialogs };
   }
 
   async onEnded(ev: WatcherEndedEvent): Promise<void> {
