@@ -9,10 +9,16 @@ import type { XmlElement } from '../../translators/xml.ts';
 export type SipSubscribeCommand =
   | { op: 'subscribe'; key: string; gen: number; requestUri: string; from: { uri: string }; to: { uri: string }; expires: number }
   | { op: 'refresh'; key: string; gen: number; expires: number }
-  | { op: 'unsubscribe'; key: string; gen: number };
+  | { op: 'unsubscribe'; key: string; gen: number }
+  /** after a restart: SUBSCRIBE Expires: 0 in each dialog of a stored `SubscribeResult.dialog` (best effort) */
+  | { op: 'end-stale'; key: string; gen: number; dialog: string };
 
 /** The final response to a SUBSCRIBE, reduced to what the subscription machine reads. */
-export interface SubscribeResult { status: number; reason?: string; expires?: number; minExpires?: number; retryAfter?: number }
+export interface SubscribeResult {
+  status: number; reason?: string; expires?: number; minExpires?: number; retryAfter?: number;
+  /** opaque state of the dialog(s) a 2xx established, for the core to store (and end after a restart) */
+  dialog?: string;
+}
 
 /** sip edge → core: what happened on a SUBSCRIBE dialog of the gateway. */
 export type SipSubscriptionEvent =

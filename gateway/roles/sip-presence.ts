@@ -11,6 +11,8 @@ import type { Logger } from '../log.ts';
 import type {
   ClientSubscription, FinalResponse, IncomingRequest, IncomingSubscribe, ServerSubscription, SipEndpoint, SubscribeDecision, SubscriptionSnapshot,
 } from '../sip/endpoint.ts';
+import type { DialogState } from '../sip/dialog.ts';
+import { staleUnsubscribe } from '../sip/subscription-client.ts';
 import { serialize } from '../xmpp/xml-serialize.ts';
 
 export const PIDF_TYPE = 'application/pidf+xml';
@@ -89,6 +91,25 @@ export function snapshotOfStored(json: string): SubscriptionSnapshot | undefined
   };
 }
 
+/** Stored client dialog states (`SubscribeResult.dialog`), the unreadable ones left out. */
+export function dialogStatesOfStored(json: string): DialogState[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(v)) return [];
+  const str = (x: unknown): x is string => typeof x === 'string';
+  return v.filter((d: Partial<Record<keyof DialogState, unknown>> | null): d is DialogState => typeof d === 'object' && d !== null
+    && str(d.callId) && str(d.localTag) && str(d.remoteTag) && str(d.localUri) && str(d.remoteUri) && str(d.remoteTarget)
+    && typeof d.localSeq === 'number' && Array.isArray(d.routeSet) && d.routeSet.every(str));
+}
+
+/** A CSeq above any the process before a restart used in a dialog: seconds since the epoch, when
+ * that is more than the stored one (that process counted up by one per request) (ours). */
+const cseqAfterRestart = (stored: number): number => Math.max(stored, Math.floor(Date.now() / 1000) % 2 ** 31);
+
 /** The edge's key of a watcher dialog: Call-ID, the watcher's tag and ours (RFC 3261 §12). */
 function watcherKey(req: IncomingRequest): string {
   return `${req.callId}\u0000${req.from.tag ?? ''}\u0000${req.localTag ?? ''}`;
@@ -149,7 +170,15 @@ export function bindSipPresence(ctx: SipPresenceContext): SipPresenceBinding {
   const subs: Subscription[] = [
     bus.serve(SUBJECTS.sipSubscribe, async (data): Promise<SubscribeResult> => {
       const cmd = data as SipSubscribeCommand;
-      if (cmd.op === 'subscribe') return resultOf(await subscribe(cmd));
+      if (cmd.op === 'subscribe') {
+        const r = await subscribe(cmd);
+        const out = resultOf(r);
+        const entry = outgoing.get(cmd.key);
+        const states = r.status >= 200 && r.status < 300 && entry ? entry.sub.dialogStates() : [];
+        if (states.length > 0) out.dialog = JSON.stringify(states);
+        return out;
+      }
+      if (cmd.op === 'end-stale') return endStale(cmd.dialog);
       const entry = outgoing.get(cmd.key);
       if (!entry || entry.gen !== cmd.gen || entry.sub.ended) return { status: 481, reason: 'Subscription Does Not Exist' };
       if (cmd.op === 'refresh') return resultOf(await entry.sub.refresh(cmd.expires));
@@ -189,8 +218,7 @@ export function bindSipPresence(ctx: SipPresenceContext): SipPresenceBinding {
 
   // A dialog opened before a restart goes back into the dialog layer, so its refreshes are answered
   // (200 and a NOTIFY of the current state) and its expiry sends NOTIFY terminated;reason=timeout.
-  // CSeq restarts above anything the old process used: seconds since the epoch (it counted up from
-  // the stored one, by one per NOTIFY) (ours).
+  // CSeq restarts above anything the old process used (cseqAfterRestart).
   const restore = (key: string, json: string, expiresAt: number): ServerSubscription | undefined => {
     const held = watchers.get(key);
     if (held && !held.ended) return held;
@@ -199,7 +227,7 @@ export function bindSipPresence(ctx: SipPresenceContext): SipPresenceBinding {
       log.warn({ key }, 'stored watcher dialog unreadable; not restored');
       return undefined;
     }
-    snapshot.localSeq = Math.max(snapshot.localSeq, Math.floor(Date.now() / 1000) % 2 ** 31);
+    snapshot.localSeq = cseqAfterRestart(snapshot.localSeq);
     try {
       const sub = endpoint.restoreSubscription(snapshot, expiresAt - Date.now());
       track(key, sub);
@@ -208,6 +236,21 @@ export function bindSipPresence(ctx: SipPresenceContext): SipPresenceBinding {
       log.warn({ err, key }, 'watcher dialog not restored');
       return undefined;
     }
+  };
+
+  // After a restart the dialogs of the process before linger at the presence server until they
+  // expire: each gets a SUBSCRIBE Expires: 0, once, best effort (ours; RFC 6665 §4.1.2.3).
+  const endStale = async (json: string): Promise<SubscribeResult> => {
+    const results = await Promise.all(dialogStatesOfStored(json).map(async (d) => {
+      try {
+        return await endpoint.sendRequest(staleUnsubscribe({ ...d, localSeq: cseqAfterRestart(d.localSeq) }, 'presence', [PIDF_TYPE]));
+      } catch (err) {
+        log.debug({ err, callId: d.callId }, 'stale SUBSCRIBE dialog not ended');
+        return { status: 503, reason: 'Service Unavailable', headers: [] };
+      }
+    }));
+    const r = results.find((x) => x.status >= 200 && x.status < 300) ?? results[0];
+    return r === undefined ? { status: 481, reason: 'No dialog stored' } : resultOf(r);
   };
 
   const sendNotify = (sub: ServerSubscription, n: WatcherNotify): void => {

@@ -65,6 +65,8 @@ export interface ClientSubscription {
   unsubscribe(): Promise<FinalResponse>;
   /** forked dialogs alive */
   readonly dialogs: number;
+  /** a copy of each live dialog's state, e.g. to end it from another process (staleUnsubscribe) */
+  dialogStates(): DialogState[];
   /** true once onTerminated was called */
   readonly ended: boolean;
 }
@@ -80,6 +82,24 @@ export interface SubscriberContext {
 }
 
 const NO_DIALOG: FinalResponse = { status: 481, reason: 'Call/Transaction Does Not Exist', headers: [], local: true };
+
+/**
+ * The in-dialog SUBSCRIBE Expires: 0 that ends a subscription dialog this process no longer holds
+ * (its state stored by an earlier one, from `dialogStates()`): "A subscriber may unsubscribe ... by
+ * sending a SUBSCRIBE request with an "Expires" value of 0" (RFC 6665 §4.1.2.3). Routing per RFC
+ * 3261 §12.2.1.1; CSeq `state.localSeq + 1`, so the caller sets localSeq above anything the old
+ * process sent. The notifier's final NOTIFY finds no subscription here and is answered 481, which
+ * ends its side as well (RFC 6665 §4.2.2).
+ */
+export function staleUnsubscribe(state: DialogState, event: string, accept: readonly string[]): OutgoingRequestSpec {
+  const routing = inDialogRouting(state);
+  return {
+    method: 'SUBSCRIBE', requestUri: routing.requestUri, nextHop: routing.nextHop, route: routing.route,
+    from: { uri: state.localUri }, to: { uri: state.remoteUri }, callId: state.callId, fromTag: state.localTag, toTag: state.remoteTag,
+    cseq: state.localSeq + 1, contact: true,
+    headers: [['Event', event], ['Accept', accept.join(', ')], ['Expires', '0']],
+  };
+}
 
 /** All client subscriptions of one endpoint, found by Call-ID and our (From) tag. */
 export class Subscriber {
@@ -165,6 +185,10 @@ class Subscription implements ClientSubscription {
   get expiresAt(): number | undefined { return this.#expiresAt; }
   get dialogs(): number { return this.#dialogs.size; }
   get ended(): boolean { return this.#ended; }
+
+  dialogStates(): DialogState[] {
+    return [...this.#dialogs.values()].map((d) => ({ ...d.state, routeSet: [...d.state.routeSet] }));
+  }
 
   start(): void {
     // Timer N (RFC 6665 §4.1.2.4): the subscriber waits 64*T1 for a NOTIFY after the SUBSCRIBE.

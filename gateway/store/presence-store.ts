@@ -16,6 +16,8 @@ export interface OutgoingSubscription {
   /** Consecutive failed attempts (backoff). */
   readonly attempts: number;
   readonly createdAt: number;
+  /** Opaque state of the SIP dialog(s) last established, so a restart can end them (best effort). */
+  readonly dialog?: string;
 }
 
 /** SIP watcher → XMPP user: one SUBSCRIBE dialog the gateway serves as notifier. */

@@ -12,7 +12,7 @@ import type { OutgoingSubscription, PresenceStore, StoredResourcePresence, Store
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outgoing (jid TEXT NOT NULL, presentity TEXT NOT NULL, confirmed INTEGER NOT NULL,
-  expires INTEGER NOT NULL, attempts INTEGER NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (jid, presentity));
+  expires INTEGER NOT NULL, attempts INTEGER NOT NULL, created_at INTEGER NOT NULL, dialog TEXT, PRIMARY KEY (jid, presentity));
 CREATE INDEX IF NOT EXISTS outgoing_presentity ON outgoing (presentity);
 CREATE TABLE IF NOT EXISTS watchers (id TEXT PRIMARY KEY, watcher TEXT NOT NULL, target TEXT NOT NULL,
   expires_at INTEGER NOT NULL, dialog TEXT);
@@ -25,10 +25,21 @@ CREATE TABLE IF NOT EXISTS xmpp_presence (jid TEXT NOT NULL, resource TEXT NOT N
 type Row = Record<string, unknown>;
 
 function outgoingOfRow(r: Row): OutgoingSubscription {
-  return {
+  const s = {
     jid: r.jid as string, presentity: r.presentity as string, confirmed: r.confirmed === 1,
     expires: r.expires as number, attempts: r.attempts as number, createdAt: r.created_at as number,
   };
+  return typeof r.dialog === 'string' ? { ...s, dialog: r.dialog } : s;
+}
+
+/** Columns added since a table was first created: stores opened by an older Parley get them. */
+const ADDED_COLUMNS: ReadonlyArray<readonly [table: string, column: string, type: string]> = [['outgoing', 'dialog', 'TEXT']];
+
+function migrate(db: DatabaseSync): void {
+  for (const [table, column, type] of ADDED_COLUMNS) {
+    const cols = db.prepare(`PRAGMA table_info(${table})`).all().map((c) => c.name);
+    if (!cols.includes(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
 }
 
 function watcherOfRow(r: Row): WatcherSubscription {
@@ -54,6 +65,7 @@ export class SqlitePresenceStore implements PresenceStore {
       db = new DatabaseSync(join(opts.dir, 'presence.sqlite'));
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
       db.exec(SCHEMA);
+      migrate(db);
     } catch (err) {
       throw new StoreError(`cannot open the presence store in ${opts.dir}`, { cause: err });
     }
@@ -106,10 +118,10 @@ export class SqlitePresenceStore implements PresenceStore {
 
   putOutgoing(s: OutgoingSubscription): Promise<void> {
     return this.#write(
-      `INSERT INTO outgoing (jid, presentity, confirmed, expires, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO outgoing (jid, presentity, confirmed, expires, attempts, created_at, dialog) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (jid, presentity) DO UPDATE SET confirmed = excluded.confirmed, expires = excluded.expires,
-       attempts = excluded.attempts, created_at = excluded.created_at`,
-      s.jid, s.presentity, s.confirmed ? 1 : 0, s.expires, s.attempts, s.createdAt,
+       attempts = excluded.attempts, created_at = excluded.created_at, dialog = excluded.dialog`,
+      s.jid, s.presentity, s.confirmed ? 1 : 0, s.expires, s.attempts, s.createdAt, s.dialog ?? null,
     );
   }
 

@@ -27,8 +27,8 @@ function contract(t: Test, driver: Driver): void {
     await store.putOutgoing(sub('bob@xmpp.test', 'sip:alice@corp.test'));
     await store.putOutgoing(sub('carol@xmpp.test', 'sip:alice@corp.test'));
     await store.putOutgoing(sub('bob@xmpp.test', 'sip:dave@corp.test'));
-    await store.putOutgoing(sub('bob@xmpp.test', 'sip:alice@corp.test', { confirmed: true, expires: 1800, attempts: 2 }));
-    t.same(await store.getOutgoing('bob@xmpp.test', 'sip:alice@corp.test'), sub('bob@xmpp.test', 'sip:alice@corp.test', { confirmed: true, expires: 1800, attempts: 2 }), 'replaced');
+    await store.putOutgoing(sub('bob@xmpp.test', 'sip:alice@corp.test', { confirmed: true, expires: 1800, attempts: 2, dialog: '{"d":1}' }));
+    t.same(await store.getOutgoing('bob@xmpp.test', 'sip:alice@corp.test'), sub('bob@xmpp.test', 'sip:alice@corp.test', { confirmed: true, expires: 1800, attempts: 2, dialog: '{"d":1}' }), 'replaced, with its dialog state');
     t.same((await store.outgoingOf('sip:alice@corp.test')).map((s) => s.jid).sort(), ['bob@xmpp.test', 'carol@xmpp.test']);
     t.equal((await store.listOutgoing()).length, 3);
     await store.deleteOutgoing('bob@xmpp.test', 'sip:alice@corp.test');

@@ -116,9 +116,16 @@ t.test('3. a restart of Parley (kill -9) keeps both subscriptions working', asyn
   await dave.waitNotify((m) => /^active/.test(m.header('Subscription-State') ?? '') && m.body.toString('utf8').includes('busy'));
   t.pass('dave is active and sees bob busy');
 
+  const UNSUBSCRIBE = /request SUBSCRIBE sip:127\.0\.0\.1:\d+ from .* event=presence expires=0/g;
+  const ended = kamailio.logs().match(UNSUBSCRIBE)?.length ?? 0;
   await parley.kill();
   await parley.start();
   await parley.ready();
+
+  // The SUBSCRIBE dialog of the killed process is ended at Kamailio (best effort), not left to expire.
+  const until = Date.now() + 5000;
+  while ((kamailio.logs().match(UNSUBSCRIBE)?.length ?? 0) === ended && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  t.equal(kamailio.logs().match(UNSUBSCRIBE)?.length ?? 0, ended + 1, 'Kamailio got SUBSCRIBE Expires: 0 in the old dialog');
 
   // The XMPP → SIP subscription is re-established from the store: alice's state comes again, and a new PUBLISH crosses.
   const again = await bob.nextStanza((s) => presenceFrom('alice@corp.test')(s) && statusText(s) === 'At lunch', 10_000);

@@ -121,6 +121,20 @@ t.test('after a restart the stored subscriptions are SUBSCRIBEd again', async (t
   t.equal(r.commands[0]?.op, 'subscribe');
 });
 
+t.test('the dialog state of an established SUBSCRIBE is stored; after a restart that old dialog is ended (end-stale) and a new one SUBSCRIBEd', async (t) => {
+  const store = new MemoryPresenceStore();
+  const r = rig(t, { store, answer: (c) => (c.op === 'subscribe' ? { status: 200, expires: 600, dialog: '[{"callId":"old"}]' } : { status: 200 }) });
+  r.fromXmpp({ type: 'subscribe', from: 'bob@xmpp.test', to: 'alice@corp.test' });
+  await tick();
+  t.equal((await store.getOutgoing('bob@xmpp.test', 'sip:alice@corp.test'))?.dialog, '[{"callId":"old"}]', 'stored with the subscription');
+  const again = rig(t, { store });
+  t.equal(await again.presence.resumed, 1);
+  await tick();
+  t.same(again.commands.map((c) => c.op).sort(), ['end-stale', 'subscribe']);
+  t.same(again.commands.find((c) => c.op === 'end-stale'), { op: 'end-stale', key: 'bob@xmpp.test\u0000sip:alice@corp.test', gen: 0, dialog: '[{"callId":"old"}]' });
+  t.equal((await store.getOutgoing('bob@xmpp.test', 'sip:alice@corp.test'))?.dialog, undefined, 'the new SUBSCRIBE\'s 2xx carried no dialog: none is kept');
+});
+
 t.test('a SIP watcher: 200 + NOTIFY pending + XMPP subscribe; subscribed → NOTIFY active; presence → NOTIFY; refresh → current state, no XMPP', async (t) => {
   const r = rig(t);
   const d = await r.watch({});

@@ -21,7 +21,17 @@ export interface OutgoingDeps {
   sipUriOfXmppUser(jid: string): string | undefined;
 }
 
-interface Live { state: OutgoingState; timer?: TimerHandle; createdAt: number }
+interface Live {
+  state: OutgoingState;
+  timer?: TimerHandle;
+  createdAt: number;
+  /** the dialog state of the last SUBSCRIBE answered 2xx (stored, to end it after a restart) */
+  dialog?: string;
+  /** after a restart: the dialog state of the process before, until the SIP edge took its end */
+  stale?: string;
+}
+
+const EDGE_DOWN = 'SIP edge not available';
 
 const SEP = '\u0000';
 export const outgoingKey = (jid: string, presentity: string): string => `${jid}${SEP}${presentity}`;
@@ -43,7 +53,9 @@ export class OutgoingSubscriptions {
     const stored = await this.#d.store.listOutgoing();
     for (const s of stored) {
       const r = resume(s);
-      const live: Live = { state: r.state as OutgoingState, createdAt: s.createdAt };
+      // The dialog(s) of the process before linger at the presence server: they are ended (best
+      // effort) with the first re-SUBSCRIBE the SIP edge takes.
+      const live: Live = { state: r.state as OutgoingState, createdAt: s.createdAt, ...(s.dialog !== undefined && { stale: s.dialog }) };
       this.#live.set(outgoingKey(s.jid, s.presentity), live);
       this.#run(s.jid, s.presentity, r.actions, undefined);
     }
@@ -97,8 +109,18 @@ export class OutgoingSubscriptions {
         case 'sip-subscribe': {
           const from = this.#d.sipUriOfXmppUser(jid);
           if (from === undefined) break;
+          const stale = this.#live.get(key)?.stale;
+          if (stale !== undefined) this.#endStale(jid, presentity, stale);
           const cmd: SipSubscribeCommand = { op: 'subscribe', key, gen: a.gen, requestUri: presentity, from: { uri: from }, to: { uri: presentity }, expires: a.expires };
-          void this.#command(cmd).then((r) => { this.handle(jid, presentity, { type: 'subscribe-result', gen: a.gen, ...r }); });
+          void this.#command(cmd).then(({ dialog, ...r }) => {
+            // The dialog state of the last SUBSCRIBE that got a 2xx, kept with the next save.
+            const live = this.#live.get(key);
+            if (live && live.state.gen === a.gen && r.status >= 200 && r.status < 300) {
+              if (dialog === undefined) delete live.dialog;
+              else live.dialog = dialog;
+            }
+            this.handle(jid, presentity, { type: 'subscribe-result', gen: a.gen, ...r });
+          });
           break;
         }
         case 'sip-refresh':
@@ -131,7 +153,10 @@ export class OutgoingSubscriptions {
           const live = this.#live.get(key);
           if (!live) break;
           const s = live.state;
-          store.putOutgoing({ jid, presentity, confirmed: s.confirmed, expires: s.expires, attempts: s.attempts, createdAt: live.createdAt }).catch(fail('subscription not saved'));
+          store.putOutgoing({
+            jid, presentity, confirmed: s.confirmed, expires: s.expires, attempts: s.attempts, createdAt: live.createdAt,
+            ...(live.dialog !== undefined && { dialog: live.dialog }),
+          }).catch(fail('subscription not saved'));
           break;
         }
         case 'forget':
@@ -146,8 +171,18 @@ export class OutgoingSubscriptions {
       return (await this.#d.ctx.bus.request(SUBJECTS.sipSubscribe, cmd, { timeoutMs: 40_000 })) as SubscribeResult;
     } catch (err) {
       this.#d.ctx.log.warn({ err, key: cmd.key, op: cmd.op }, 'SIP edge did not take a SUBSCRIBE');
-      return { status: 503, reason: 'SIP edge not available' };
+      return { status: 503, reason: EDGE_DOWN };
     }
+  }
+
+  #endStale(jid: string, presentity: string, dialog: string): void {
+    const key = outgoingKey(jid, presentity);
+    void this.#command({ op: 'end-stale', key, gen: 0, dialog }).then((r) => {
+      const live = this.#live.get(key);
+      if (r.reason === EDGE_DOWN || live?.stale !== dialog) return;
+      delete live.stale;
+      this.#d.ctx.log.debug({ jid, presentity, status: r.status }, 'SUBSCRIBE dialog of the last run ended');
+    });
   }
 
   async #sendPidf(jid: string, presentity: string, pidf: Uint8Array | string): Promise<boolean> {
