@@ -9,7 +9,7 @@ import type {
 import { SUBJECTS } from '../bus/subjects.ts';
 import type { Logger } from '../log.ts';
 import type {
-  ClientSubscription, FinalResponse, IncomingRequest, IncomingSubscribe, ServerSubscription, SipEndpoint, SubscribeDecision, SubscriptionSnapshot,
+  ClientSubscription, FinalResponse, IncomingRequest, IncomingSubscribe, ReplySpec, ServerSubscription, SipEndpoint, SubscribeDecision, SubscriptionSnapshot,
 } from '../sip/endpoint.ts';
 import type { DialogState } from '../sip/dialog.ts';
 import { staleUnsubscribe } from '../sip/subscription-client.ts';
@@ -110,6 +110,21 @@ export function dialogStatesOfStored(json: string): DialogState[] {
  * that is more than the stored one (that process counted up by one per request) (ours). */
 const cseqAfterRestart = (stored: number): number => Math.max(stored, Math.floor(Date.now() / 1000) % 2 ** 31);
 
+/**
+ * The answer to any PUBLISH (RFC 3903 §6, the steps of an event state compositor). The gateway
+ * holds presence state for XMPP users (it NOTIFYs their SIP watchers), but its only publisher is
+ * the XMPP user, on the XMPP side: "If the Event header field is missing or contains an event
+ * package which the ESC does not support, the ESC MUST respond to the PUBLISH request with a 489
+ * (Bad Event) response" (step 2), and for presence no SIP publisher is authorised: "If the EPA is
+ * not authorized, the ESC returns 403 (Forbidden)" (step 3). Accepting PUBLISH where an agreement
+ * allows it is not built (docs/presence.md).
+ */
+export function publishAnswer(req: IncomingRequest): ReplySpec {
+  const event = /^\s*([^\s;]+)/.exec(req.header('event') ?? '')?.[1]?.toLowerCase();
+  if (event !== 'presence') return { status: 489, reason: 'Bad Event', headers: [['Allow-Events', 'presence']] };
+  return { status: 403, reason: 'Forbidden (presence of XMPP users is published on the XMPP side; PUBLISH is not accepted, SUBSCRIBE instead)' };
+}
+
 /** The edge's key of a watcher dialog: Call-ID, the watcher's tag and ours (RFC 3261 §12). */
 function watcherKey(req: IncomingRequest): string {
   return `${req.callId}\u0000${req.from.tag ?? ''}\u0000${req.localTag ?? ''}`;
@@ -124,9 +139,8 @@ export function bindSipPresence(ctx: SipPresenceContext): SipPresenceBinding {
 
   endpoint.allowEvents(['presence']);
 
-  // PUBLISH (RFC 3903) to an XMPP user: the gateway is not an event state compositor; XMPP users
-  // publish on the XMPP side. Refused cleanly, never absorbed (issue #5).
-  endpoint.onRequest('PUBLISH', () => ({ status: 403, reason: 'Forbidden (this gateway does not accept PUBLISH; SUBSCRIBE instead)' }));
+  // PUBLISH (RFC 3903) to an XMPP user: refused cleanly, never absorbed (issue #5); see publishAnswer.
+  endpoint.onRequest('PUBLISH', publishAnswer);
 
   // ---- the gateway's own subscriptions ----
   const subscribe = (cmd: Extract<SipSubscribeCommand, { op: 'subscribe' }>): Promise<FinalResponse> => {

@@ -170,7 +170,20 @@ t.test('5. a PUBLISH to a mapped XMPP address is refused 403 (not our role)', as
   const pub = await sippPublish({ remote: kamailio.address, presentity: 'sip:bob@xmpp.test', body: pidfDocument('sip:bob@xmpp.test', { note: 'x' }) });
   const r = await pub.done;
   t.notOk(r.ok, 'the PUBLISH is not accepted');
-  t.match(r.errors + r.messages, /SIP\/2\.0 403/, '403 Forbidden');
+  t.match(r.errors + r.messages, /SIP\/2\.0 403 Forbidden \(presence of XMPP users is published on the XMPP side/, '403 Forbidden, the reason phrase naming the cause');
+});
+
+t.test('5b. a PUBLISH for another event package (or none) is refused 489 Bad Event (RFC 3903 §6 step 2)', async (t) => {
+  const publishRaw = (event: string | undefined): Buffer => Buffer.from([
+    'PUBLISH sip:bob@xmpp.test SIP/2.0', `Via: SIP/2.0/UDP 127.0.0.1:5999;rport;branch=z9hG4bKpub${event ?? 'none'}`, 'Max-Forwards: 70',
+    'From: <sip:carol@corp.test>;tag=pb1', 'To: <sip:bob@xmpp.test>', `Call-ID: pub-${event ?? 'none'}@x`, 'CSeq: 1 PUBLISH',
+    ...(event !== undefined ? [`Event: ${event}`] : []), 'Expires: 600', 'Content-Length: 0', '', '',
+  ].join('\r\n'));
+  for (const event of ['dialog', undefined]) {
+    const replies = (await udpExchange(sipPort, publishRaw(event), 1000)).map((b) => parseSipMessage(b));
+    t.equal(replies[0]?.status, 489, `489 Bad Event (Event: ${event ?? 'absent'})`);
+    t.match(replies[0]?.header('Allow-Events') ?? '', /presence/);
+  }
 });
 
 t.test('6. a SUBSCRIBE for another event package is refused 489 with Allow-Events: presence', async (t) => {
