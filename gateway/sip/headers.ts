@@ -9,39 +9,56 @@ const FOLD = /[ \t]*\r\n[ \t]+/g;
 export class SipHeaders {
   #src: Buffer | undefined;
   #keys: string[] = [];
-  #names: string[] = [];
+  /** undefined for a parsed field until its name is read. */
+  #names: Array<string | undefined> = [];
   #values: Array<string | undefined> = [];
-  /** per field: start of line, start of value, end of value; -1 when the field was set by us. */
+  /**
+   * per parsed field: start of line (= of name), end of name, start of value, end of value; the
+   * value start is -1 once we changed the value; all -1 for a field we appended.
+   */
   #offsets: number[] = [];
 
   constructor(src?: Buffer) {
     this.#src = src;
   }
 
-  /** Parser entry: a field whose name and value are byte ranges of the source buffer. */
-  addRaw(name: string, lineStart: number, valueStart: number, valueEnd: number): void {
-    this.#keys.push(headerKey(name));
-    this.#names.push(name);
+  /**
+   * Parser entry: a field whose name (buf[lineStart, nameEnd)) and value are byte ranges of the
+   * source buffer; key is headerKey() of that name.
+   */
+  addRaw(key: string, lineStart: number, nameEnd: number, valueStart: number, valueEnd: number): void {
+    this.#keys.push(key);
+    this.#names.push(undefined);
     this.#values.push(undefined);
-    this.#offsets.push(lineStart, valueStart, valueEnd);
+    this.#offsets.push(lineStart, nameEnd, valueStart, valueEnd);
   }
 
   append(name: string, value: string): void {
     this.#keys.push(headerKey(name));
     this.#names.push(name);
     this.#values.push(value);
-    this.#offsets.push(-1, -1, -1);
+    this.#offsets.push(-1, -1, -1, -1);
   }
 
   get size(): number { return this.#keys.length; }
   keyAt(i: number): string { return this.#keys[i] ?? ''; }
-  nameAt(i: number): string { return this.#names[i] ?? ''; }
+
+  nameAt(i: number): string {
+    if (i < 0 || i >= this.#keys.length) return '';
+    let n = this.#names[i];
+    if (n === undefined) {
+      const o = i * 4;
+      n = (this.#src as Buffer).toString('latin1', this.#offsets[o], this.#offsets[o + 1]);
+      this.#names[i] = n;
+    }
+    return n;
+  }
 
   valueAt(i: number): string {
     let v = this.#values[i];
     if (v === undefined) {
-      const o = i * 3;
-      const raw = (this.#src as Buffer).toString('utf8', this.#offsets[o + 1], this.#offsets[o + 2]);
+      const o = i * 4;
+      const raw = (this.#src as Buffer).toString('utf8', this.#offsets[o + 2], this.#offsets[o + 3]);
       v = raw.includes('\n') ? raw.replace(FOLD, ' ') : raw;
       this.#values[i] = v;
     }
@@ -50,14 +67,13 @@ export class SipHeaders {
 
   /** The source line of an unchanged parsed field, for byte-exact serialization. */
   rawLine(i: number): [Buffer, number, number] | undefined {
-    const o = i * 3;
-    const start = this.#offsets[o] ?? -1;
-    return start < 0 ? undefined : [this.#src as Buffer, start, this.#offsets[o + 2] as number];
+    const o = i * 4;
+    return (this.#offsets[o + 2] ?? -1) < 0 ? undefined : [this.#src as Buffer, this.#offsets[o] as number, this.#offsets[o + 3] as number];
   }
 
   setValueAt(i: number, value: string): void {
     this.#values[i] = value;
-    this.#offsets[i * 3] = -1;
+    this.#offsets[i * 4 + 2] = -1;
   }
 
   indexOf(name: string, from = 0): number {
@@ -108,7 +124,7 @@ export class SipHeaders {
       this.#keys.splice(i, 1);
       this.#names.splice(i, 1);
       this.#values.splice(i, 1);
-      this.#offsets.splice(i * 3, 3);
+      this.#offsets.splice(i * 4, 4);
     }
   }
 }

@@ -5,6 +5,7 @@ import { EMPTY_BODY } from './message.ts';
 import type { SipMessage } from './message.ts';
 import { ParseError } from './parse-error.ts';
 import { DIGIT, TOKEN } from './chars.ts';
+import { headerKey, knownHeaderKey, nameHash } from './header-names.ts';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -55,7 +56,8 @@ export function parseHead(buf: Buffer, start: number, headEnd: number): Head | P
   let p = lineEnd + 2;
   while (p < sectionEnd) {
     const nameStart = p;
-    while (TOKEN[buf[p] as number] === 1) p++;
+    let h = 0;
+    for (let c = buf[p] as number; TOKEN[c] === 1; c = buf[++p] as number) h = nameHash(h, c);
     const nameEnd = p;
     while (buf[p] === SP || buf[p] === HT) p++;
     if (nameEnd === nameStart || buf[p] !== 0x3a) {
@@ -70,15 +72,18 @@ export function parseHead(buf: Buffer, start: number, headEnd: number): Head | P
       else break;
     }
     const valueStart = p;
-    let end = buf.indexOf(CR, p);
+    // Always found before sectionEnd (the section ends with a CRLF); a short JS scan beats a
+    // native indexOf call per line.
+    let end = p;
+    while (buf[end] !== CR) end++;
     // A line beginning with whitespace continues the field (folding, §7.3.1).
     while (end + 2 < sectionEnd && (buf[end + 2] === SP || buf[end + 2] === HT)) end = buf.indexOf(CR, end + 2);
     if (buf[end + 1] !== LF) return new ParseError('header-syntax', 'CR without LF in header section', isResponse);
     let valueEnd = end;
     while (valueEnd > valueStart && isLws(buf[valueEnd - 1] as number)) valueEnd--;
-    const name = buf.toString('latin1', nameStart, nameEnd);
-    headers.addRaw(name, nameStart, valueStart, valueEnd);
-    if (headers.keyAt(headers.size - 1) === 'content-length') {
+    const key = knownHeaderKey(buf, nameStart, nameEnd, h) ?? headerKey(buf.toString('latin1', nameStart, nameEnd));
+    headers.addRaw(key, nameStart, nameEnd, valueStart, valueEnd);
+    if (key === 'content-length') {
       contentLength = contentLength === undefined
         ? readContentLength(buf, valueStart, valueEnd, isResponse, headers)
         : contentLength instanceof ParseError
@@ -116,17 +121,47 @@ const VERSION = /^SIP\/\d{1,3}\.\d{1,3}$/i;
 
 /** Request-Line = Method SP Request-URI SP SIP-Version CRLF (runs of SP tolerated: lwsstart, trws). */
 function parseRequestLine(buf: Buffer, start: number, end: number): StartLine | ParseError {
-  const parts = buf.toString('utf8', start, end).split(' ').filter((s) => s !== '');
-  const [method, uri, version] = parts;
-  if (parts.length !== 3 || method === undefined || uri === undefined || version === undefined) {
-    return new ParseError('start-line', 'malformed Request-Line');
+  // Three SP-separated parts; a UTF-8 sequence never contains the SP byte, so splitting the bytes
+  // is splitting the decoded line.
+  let p = skip(buf, start, end, true);
+  const methodStart = p;
+  p = skip(buf, p, end, false);
+  const methodEnd = p;
+  const uriStart = p = skip(buf, p, end, true);
+  const uriEnd = p = skip(buf, p, end, false);
+  const versionStart = p = skip(buf, p, end, true);
+  const versionEnd = p = skip(buf, p, end, false);
+  if (versionStart === versionEnd || skip(buf, p, end, true) !== end) return new ParseError('start-line', 'malformed Request-Line');
+  for (let i = methodStart; i < methodEnd; i++) {
+    if (TOKEN[buf[i] as number] !== 1) return new ParseError('start-line', 'method is not a token');
   }
-  for (let i = 0; i < method.length; i++) {
-    const c = method.charCodeAt(i);
-    if (c > 255 || TOKEN[c] !== 1) return new ParseError('start-line', 'method is not a token');
-  }
+  const version = isSip20(buf, versionStart, versionEnd) ? 'SIP/2.0' : buf.toString('utf8', versionStart, versionEnd);
   if (!VERSION.test(version)) return new ParseError('start-line', 'malformed SIP-Version');
-  return { kind: 'request', method, uri, version: version.toUpperCase() };
+  return { kind: 'request', method: methodName(buf, methodStart, methodEnd), uri: buf.toString('utf8', uriStart, uriEnd), version: version.toUpperCase() };
+}
+
+/** The first index from p (up to end) whose byte is not SP (spaces) or is SP (!spaces). */
+function skip(buf: Buffer, p: number, end: number, spaces: boolean): number {
+  while (p < end && (buf[p] === SP) === spaces) p++;
+  return p;
+}
+
+function isSip20(buf: Buffer, p: number, end: number): boolean {
+  return end - p === 7 && buf[p] === 0x53 && buf[p + 1] === 0x49 && buf[p + 2] === 0x50 && buf[p + 3] === 0x2f &&
+    buf[p + 4] === 0x32 && buf[p + 5] === 0x2e && buf[p + 6] === 0x30;
+}
+
+const METHODS = ['MESSAGE', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'INFO', 'PRACK', 'UPDATE', 'REFER'];
+
+/** The method's token as a string, the common ones without decoding. */
+function methodName(buf: Buffer, start: number, end: number): string {
+  for (const m of METHODS) if (m.length === end - start && sameAscii(buf, start, m)) return m;
+  return buf.toString('latin1', start, end);
+}
+
+function sameAscii(buf: Buffer, p: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (buf[p + i] !== s.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF; Status-Code = 3DIGIT. */

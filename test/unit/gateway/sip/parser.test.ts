@@ -73,6 +73,10 @@ void t.test('headers: folding, compact forms, case, lists split on commas outsid
   t.same(esc.headers.all('contact'), ['<sip:%00@host5.example.com>', '<sip:%00%00@host5.example.com>'], 'escnull: 2 contacts, %00 kept');
   t.same(esc.headers.all('date'), [], 'absent header');
   t.equal(esc.headers.first('date'), undefined);
+  const names = parseDatagram(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nCALL-id: 1\r\nV : SIP/2.0/UDP h\r\nX-Odd_Name: y\r\nCall-Id2: z\r\n\r\n')) as SipMessage;
+  t.same([0, 1, 2, 3].map((i) => [names.headers.keyAt(i), names.headers.nameAt(i)]),
+    [['call-id', 'CALL-id'], ['via', 'V'], ['x-odd_name', 'X-Odd_Name'], ['call-id2', 'Call-Id2']], 'keys folded, names as written');
+  t.equal(names.headers.nameAt(4), '', 'past the end');
   t.end();
 });
 
@@ -91,6 +95,11 @@ void t.test('start-line corners', (t) => {
   t.equal(p('SIP/2.0 20x OK\r\n\r\n'), '!status-code');
   t.equal(p('SIP/2.0\r\n\r\n'), '!start-line');
   t.equal(p('SIP/X 200 OK\r\n\r\n'), '!start-line');
+  t.equal(p('OPTIONS sip:a@b SIP/2.0 x\r\n\r\n'), '!start-line', 'four parts');
+  t.equal(p('OPTIÖNS sip:a@b SIP/2.0\r\n\r\n'), '!start-line', 'a non-ASCII method is not a token');
+  t.match(parseDatagram(Buffer.from('  OPTIONS   sip:ä@b  sip/2.0  \r\n\r\n')), { method: 'OPTIONS', uri: 'sip:ä@b', version: 'SIP/2.0' }, 'runs of SP; UTF-8 URI; version case');
+  t.match(parseDatagram(Buffer.from('OPTION sip:a@b SIP/2.0\r\n\r\n')), { method: 'OPTION' }, 'a prefix of a known method');
+  t.match(parseDatagram(Buffer.from('SUBSCRIBE sip:a@b SIP/2.0\r\n\r\n')), { method: 'SUBSCRIBE' });
   const r = parseDatagram(Buffer.from('sip/2.0 180 Ringing\r\nl: 0\r\n\r\n'));
   t.match(r, { kind: 'response', version: 'SIP/2.0', status: 180, reason: 'Ringing' });
   t.end();
