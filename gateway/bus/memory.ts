@@ -11,6 +11,7 @@ export class MemoryBus implements Bus {
   #servers: Server[] = [];
   #rr = new Map<string, number>();
   #closed = false;
+  readonly #deadlines = new Deadlines();
 
   /** onError hears a subscriber's exception; it never reaches the publisher or other subscribers. */
   constructor(opts: { onError?: (err: unknown, subject: string) => void } = {}) {
@@ -46,23 +47,20 @@ export class MemoryBus implements Bus {
     return { unsubscribe: () => { this.#servers = this.#servers.filter((s) => s !== srv); } };
   }
 
-  async request(subject: string, data: unknown, opts: { timeoutMs?: number } = {}): Promise<unknown> {
-    if (this.#closed) throw new BusError('closed', 'bus is closed');
+  request(subject: string, data: unknown, opts: { timeoutMs?: number } = {}): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new BusError('closed', 'bus is closed'));
     const candidates = this.#servers.filter((s) => s.subject === subject);
-    if (candidates.length === 0) throw new BusError('no-responders', `no responders on ${subject}`);
+    if (candidates.length === 0) return Promise.reject(new BusError('no-responders', `no responders on ${subject}`));
     const srv = this.#pick(subject, candidates);
     const answer = Promise.resolve().then(() => srv.handler(data));
     const timeoutMs = opts.timeoutMs;
     if (timeoutMs === undefined) return answer;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BusError('timeout', `request on ${subject} timed out after ${timeoutMs} ms`)), timeoutMs);
+    return new Promise((resolve, reject) => {
+      const d = this.#deadlines.add(timeoutMs, () => { reject(new BusError('timeout', `request on ${subject} timed out after ${timeoutMs} ms`)); });
+      // In time: the request takes the answer's outcome, whichever it is.
+      const settle = (): void => { if (this.#deadlines.settle(d)) resolve(answer); };
+      answer.then(settle, settle);
     });
-    try {
-      return await Promise.race([answer, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   close(): Promise<void> {
@@ -84,5 +82,75 @@ export class MemoryBus implements Bus {
     } catch (err) {
       this.#onError(err, subject);
     }
+  }
+}
+
+interface Deadline { at: number; pending: boolean; expire: (() => void) | undefined; queue: DeadlineQueue }
+interface DeadlineQueue { len: number; items: Deadline[]; head: number }
+
+/**
+ * Request deadlines without a timer per request: one FIFO per timeout length (deadlines of equal
+ * length expire in the order they were set) and one timer, armed for the earliest head. Answered
+ * requests leave the front of their FIFO at once (answers come mostly in order), so the lists stay
+ * short. The timer keeps the process alive only while a request is unanswered, as a timer per
+ * request would.
+ */
+class Deadlines {
+  readonly #queues = new Map<number, DeadlineQueue>();
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #pending = 0;
+
+  add(timeoutMs: number, expire: () => void): Deadline {
+    let queue = this.#queues.get(timeoutMs);
+    if (queue === undefined) this.#queues.set(timeoutMs, queue = { len: timeoutMs, items: [], head: 0 });
+    const d: Deadline = { at: Date.now() + timeoutMs, pending: true, expire, queue };
+    queue.items.push(d);
+    if (this.#pending++ === 0) this.#timer?.ref();
+    if (d.at < this.#timerAt) this.#arm(d.at);
+    return d;
+  }
+
+  /** Marks d answered (or expired); false when it was no longer pending. */
+  settle(d: Deadline): boolean {
+    if (!d.pending) return false;
+    d.pending = false;
+    d.expire = undefined;
+    if (--this.#pending === 0) this.#timer?.unref();
+    const q = d.queue;
+    while (q.head < q.items.length && !(q.items[q.head] as Deadline).pending) q.head++;
+    if (q.head === q.items.length) {
+      q.items = [];
+      q.head = 0;
+    } else if (q.head > 1024 && q.head * 2 > q.items.length) {
+      q.items = q.items.slice(q.head);
+      q.head = 0;
+    }
+    return true;
+  }
+
+  #arm(at: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => { this.#sweep(); }, Math.max(0, at - Date.now()));
+    if (this.#pending === 0) this.#timer.unref();
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const q of this.#queues.values()) {
+      for (let d = q.items[q.head]; d !== undefined && d.at <= now; d = q.items[q.head]) {
+        const expire = d.expire;
+        if (this.settle(d)) expire?.();
+        else q.head++; // not reached: settle() already moved past answered heads
+      }
+      const head = q.items[q.head];
+      if (head === undefined) this.#queues.delete(q.len);
+      else next = Math.min(next, head.at);
+    }
+    if (next < Infinity) this.#arm(next);
   }
 }
