@@ -81,6 +81,8 @@ interface Session {
   carried: number;
   chunk: string;
   lastWrite: number;
+  /** Stanzas written in this tick are held (socket.cork) and go out as one write at its end. */
+  corked: boolean;
   readonly timers: TimerHandle[];
 }
 
@@ -164,6 +166,12 @@ export class ComponentLink {
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+    if (!s.corked) {
+      // A journal commit hands off a whole batch in one burst of microtasks: one syscall for it.
+      s.corked = true;
+      s.socket.cork();
+      process.nextTick(() => { s.corked = false; s.socket.uncork(); });
+    }
     return new Promise((resolve, reject) => {
       this.#write(s, xml, (err) => {
         if (err) reject(new ComponentOfflineError(this.domain, 'write failed', { cause: err }));
@@ -182,7 +190,7 @@ export class ComponentLink {
     const s: Session = {
       socket, parser, decoder: new TextDecoder('utf-8', { fatal: true }), builder: new StanzaBuilder(),
       streamOpen: false, online: false, onlineAt: undefined, closing: false, closeReason: 'connection closed',
-      consumed: 0, mark: 0, carried: 0, chunk: '', lastWrite: this.#clock.now(), timers: [],
+      consumed: 0, mark: 0, carried: 0, chunk: '', lastWrite: this.#clock.now(), corked: false, timers: [],
     };
     this.#session = s;
     this.#bindParser(s);

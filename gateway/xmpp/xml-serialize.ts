@@ -27,6 +27,9 @@ export class InvalidXmlNameError extends Error {
 const NOT_XML_CHAR = String.raw`\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF`;
 const TEXT_SPECIAL = new RegExp(`[&<>\r${NOT_XML_CHAR}]`, 'gu');
 const ATTR_SPECIAL = new RegExp(`[&<>"\t\n\r${NOT_XML_CHAR}]`, 'gu');
+// The same classes without `g` (no lastIndex state): most strings need no escaping at all.
+const HAS_TEXT_SPECIAL = new RegExp(TEXT_SPECIAL.source, 'u');
+const HAS_ATTR_SPECIAL = new RegExp(ATTR_SPECIAL.source, 'u');
 const ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;',
 };
@@ -41,12 +44,17 @@ class Writer {
     this.replaced++;
     return '\uFFFD';
   };
-  text(s: string): string { return s.replace(TEXT_SPECIAL, this.#replace); }
-  attr(s: string): string { return s.replace(ATTR_SPECIAL, this.#replace); }
+  text(s: string): string { return HAS_TEXT_SPECIAL.test(s) ? s.replace(TEXT_SPECIAL, this.#replace) : s; }
+  attr(s: string): string { return HAS_ATTR_SPECIAL.test(s) ? s.replace(ATTR_SPECIAL, this.#replace) : s; }
 }
 
+/** Names already checked (element and attribute names come from a small set). */
+const goodNames = new Set<string>();
+
 function checkName(n: string): string {
+  if (goodNames.has(n)) return n;
   if (!XML_NAME.test(n)) throw new InvalidXmlNameError(n);
+  if (goodNames.size < 1024) goodNames.add(n);
   return n;
 }
 

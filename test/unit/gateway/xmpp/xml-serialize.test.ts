@@ -59,3 +59,10 @@ void t.test('a name that is not an XML name is refused, never written', (tt) => 
   tt.throws(() => serialize(el('')), InvalidXmlNameError);
   tt.end();
 });
+
+void t.test('names are checked however many distinct ones were seen before (the memo of good names is bounded)', (tt) => {
+  for (let i = 0; i < 1100; i++) tt.equal(serialize(el(`n${i}`)).xml, `<n${i}/>`);
+  tt.throws(() => serialize(el('1n')), InvalidXmlNameError);
+  tt.equal(serialize(el('n5', { a: 'plain' }, 'plain')).xml, '<n5 a="plain">plain</n5>', 'a remembered name, strings without specials as they are');
+  tt.end();
+});
