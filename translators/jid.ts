@@ -50,10 +50,19 @@ export interface Jid {
 
 export const MAX_PART_BYTES = 1023;
 
-const utf8 = new TextEncoder();
-
+/** Bytes of s in UTF-8 (a lone surrogate counts as the 3 bytes of U+FFFD, as TextEncoder writes it). */
 export function utf8Length(s: string): number {
-  return utf8.encode(s).length;
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: 2 UTF-16 units, 4 bytes
+      i++;
+    } else n += 2;
+  }
+  return n;
 }
 
 function malformed(detail: string): { readonly ok: false; readonly error: GatewayError } {
@@ -142,7 +151,10 @@ function bidiKind(c: string): BidiKind {
   return 'other';
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 function bidiRuleHolds(s: string): boolean {
+  if (ASCII.test(s)) return true; // no right-to-left character (the common case, without a scan per character)
   const kinds = Array.from(s, bidiKind);
   if (!kinds.includes('R') && !kinds.includes('AN')) return true; // no right-to-left character
   if (kinds[0] !== 'R') return false; // rule 1
