@@ -140,5 +140,7 @@ export async function run(o: Options): Promise<Section> {
 
 if (import.meta.main) {
   const quick = process.argv.includes('--quick');
-  console.log(markdown(await run({ seconds: quick ? 4 : 12, rates: quick ? [2000, 5000] : [2000, 4000, 6000, 8000, 10000] })));
+  const profIdx = process.argv.indexOf('--cpu-prof'); // --cpu-prof DIR: profile the Parley process
+  const cpuProfDir = profIdx >= 0 ? process.argv[profIdx + 1] : undefined;
+  console.log(markdown(await run({ seconds: quick ? 4 : 12, rates: quick ? [2000, 5000] : [2000, 4000, 6000, 8000, 10000], ...(cpuProfDir !== undefined && { cpuProfDir }) })));
 }
