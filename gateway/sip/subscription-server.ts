@@ -4,7 +4,7 @@
 // unknown dialog, 400 for a SUBSCRIBE without Contact), keeps the dialog, builds the NOTIFYs and
 // ends the subscription when it expires unrefreshed. Accepting, refusing and the NOTIFY bodies are
 // the caller's.
-import type { Clock, TimerHandle } from '../clock.ts';
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { FinalResponse, IncomingRequest, OutgoingRequestSpec, ReplySpec } from './api-types.ts';
 import { acceptsRemoteSeq, addressUri, dialogId, inDialogRouting, routeSet } from './dialog.ts';
@@ -12,6 +12,7 @@ import type { DialogState } from './dialog.ts';
 import { acceptList, formatEvent, formatSubscriptionState, parseEvent, parseExpires, sameEvent } from './event-headers.ts';
 import type { EventHeader } from './event-headers.ts';
 import { HeaderValueError } from './header-value-error.ts';
+import { DeadlineWheel } from './deadline-wheel.ts';
 import type { TimerValues } from './timers.ts';
 
 export interface IncomingSubscribe {
@@ -118,13 +119,28 @@ export interface NotifierContext {
 const DEFAULT_EXPIRES = 3600;
 const GONE: FinalResponse = { status: 481, reason: 'Call/Transaction Does Not Exist', headers: [], local: true };
 
+/** What every subscription of one notifier shares (one object, not a closure per dialog). */
+interface Shared {
+  ctx: NotifierContext;
+  /** every subscription's expiry, on one timer (at most a second late) */
+  wheel: DeadlineWheel;
+  forget(sub: Subscription): void;
+}
+
 export class Notifier {
   readonly #ctx: NotifierContext;
   readonly #dialogs = new Map<string, Subscription>();
+  readonly #shared: Shared;
+  /** Event headers without an id, one object per event type for all dialogs */
+  readonly #events = new Map<string, EventHeader>();
   #handler: SubscribeHandler | undefined;
 
   constructor(ctx: NotifierContext) {
     this.#ctx = ctx;
+    this.#shared = {
+      ctx, wheel: new DeadlineWheel(ctx.clock),
+      forget: (sub) => { if (this.#dialogs.get(sub.id) === sub) this.#dialogs.delete(sub.id); },
+    };
   }
 
   get size(): number { return this.#dialogs.size; }
@@ -220,7 +236,12 @@ export class Notifier {
 
   #add(state: DialogState, event: EventHeader, requestUri: string): Subscription {
     const id = dialogId(state.callId, state.localTag, state.remoteTag);
-    const sub = new Subscription(this.#ctx, state, event, requestUri, () => { this.#dialogs.delete(id); });
+    let shared = event;
+    if (event.id === undefined) {
+      shared = this.#events.get(event.type) ?? event;
+      this.#events.set(event.type, shared);
+    }
+    const sub = new Subscription(this.#shared, id, state, shared, requestUri);
     this.#dialogs.set(id, sub);
     return sub;
   }
@@ -250,6 +271,7 @@ export class Notifier {
   clear(): void {
     for (const s of this.#dialogs.values()) s.drop();
     this.#dialogs.clear();
+    this.#shared.wheel.clear();
   }
 }
 
@@ -261,65 +283,74 @@ function snapshotOf(s: DialogState, event: string, requestUri: string): Subscrip
   };
 }
 
+/**
+ * One watcher dialog. Kept small, as a gateway holds one per roster contact: shared parts come from
+ * `Shared`, the callbacks are held as one function until a second is added, and the expiry is a
+ * slot in the notifier's DeadlineWheel rather than a timer.
+ */
 class Subscription implements ServerSubscription {
   readonly id: string;
-  readonly event: string;
   readonly eventHeader: EventHeader;
-  readonly watcher: string;
-  readonly target: string;
-  readonly requestUri: string;
   readonly state: DialogState;
-  readonly #ctx: NotifierContext;
-  readonly #forget: () => void;
-  readonly #expired: Array<() => void> = [];
-  readonly #endedCbs: Array<(why: EndReason) => void> = [];
+  readonly #shared: Shared;
+  /** the Request-URI of the creating SUBSCRIBE, when it differs from the To URI */
+  readonly #requestUri: string | undefined;
+  #expired: (() => void) | Array<() => void> | undefined;
+  #endedCbs: ((why: EndReason) => void) | Array<(why: EndReason) => void> | undefined;
   #expiresAt = 0;
   #ended = false;
-  /** the subscription duration (RFC 6665 §4.2.1.1: the "Expires" granted) */
-  #expiry: TimerHandle | undefined;
+  /** the subscription duration (RFC 6665 §4.2.1.1: the "Expires" granted): its ticket in the wheel */
+  #expiry: number | undefined;
 
-  constructor(ctx: NotifierContext, state: DialogState, event: EventHeader, requestUri: string, forget: () => void) {
-    this.#ctx = ctx;
+  constructor(shared: Shared, id: string, state: DialogState, event: EventHeader, requestUri: string) {
+    this.#shared = shared;
+    this.id = id;
     this.state = state;
     this.eventHeader = event;
-    this.event = formatEvent(event);
-    this.watcher = state.remoteUri;
-    this.target = state.localUri;
-    this.requestUri = requestUri;
-    this.id = dialogId(state.callId, state.localTag, state.remoteTag);
-    this.#forget = forget;
+    this.#requestUri = requestUri === state.localUri ? undefined : requestUri;
   }
 
+  get event(): string { return formatEvent(this.eventHeader); }
+  get watcher(): string { return this.state.remoteUri; }
+  get target(): string { return this.state.localUri; }
+  get requestUri(): string { return this.#requestUri ?? this.state.localUri; }
   get expiresAt(): number { return this.#expiresAt; }
   get ended(): boolean { return this.#ended; }
 
   refreshed(seconds: number): void {
     // Expires: 0 (unsubscribe or fetch): the caller sends the final NOTIFY; should it not, the
     // subscription still ends 64*T1 later (ours).
-    this.expireIn(seconds === 0 ? 64 * this.#ctx.timers.T1 : seconds * 1000, seconds * 1000);
+    this.expireIn(seconds === 0 ? 64 * this.#shared.ctx.timers.T1 : seconds * 1000, seconds * 1000);
   }
 
   /** Ends the subscription (NOTIFY terminated;reason=timeout) in `ms`; `expires=` counts down to `announcedMs`. */
   expireIn(ms: number, announcedMs = ms): void {
-    this.#expiresAt = this.#ctx.clock.now() + Math.max(0, announcedMs);
-    this.#expiry?.cancel();
-    this.#expiry = this.#ctx.clock.setTimer(Math.max(0, ms), () => { this.#expire(); });
+    const now = this.#shared.ctx.clock.now();
+    this.#expiresAt = now + Math.max(0, announcedMs);
+    this.#cancelExpiry();
+    this.#expiry = this.#shared.wheel.add(this, now + Math.max(0, ms));
   }
 
   snapshot(): SubscriptionSnapshot {
     return snapshotOf(this.state, this.event, this.requestUri);
   }
 
-  onExpired(cb: () => void): void { this.#expired.push(cb); }
-  onEnded(cb: (why: EndReason) => void): void { this.#endedCbs.push(cb); }
+  #cancelExpiry(): void {
+    if (this.#expiry !== undefined) this.#shared.wheel.cancel(this, this.#expiry);
+    this.#expiry = undefined;
+  }
 
-  #expire(): void {
+  onExpired(cb: () => void): void { this.#expired = more(this.#expired, cb); }
+  onEnded(cb: (why: EndReason) => void): void { this.#endedCbs = more(this.#endedCbs, cb); }
+
+  /** Called by the wheel. */
+  expire(): void {
     this.#expiry = undefined;
     if (this.#ended) return;
     // "If the notifier ... the subscription expires, the notifier sends a NOTIFY request with a
     // "Subscription-State" of "terminated" and a reason of "timeout"" (RFC 6665 §4.2.2, §6.2).
     void this.#notify({ state: 'terminated', reason: 'timeout' }, 'expired');
-    for (const cb of this.#expired) cb();
+    each(this.#expired, (cb) => { cb(); });
   }
 
   notify(n: NotifySpec): Promise<FinalResponse> {
@@ -339,14 +370,14 @@ class Subscription implements ServerSubscription {
     } else {
       // "If the "Subscription-State" value is "active" or "pending", the notifier ... SHOULD include
       // an "expires" parameter ... the time remaining in the subscription" (RFC 6665 §4.2.2)
-      const remaining = Math.max(0, Math.ceil((this.#expiresAt - this.#ctx.clock.now()) / 1000));
+      const remaining = Math.max(0, Math.ceil((this.#expiresAt - this.#shared.ctx.clock.now()) / 1000));
       state = formatSubscriptionState({ state: n.state, expires: remaining, ...(n.reason !== undefined && { reason: n.reason }) });
     }
     const headers: Array<[string, string]> = [['Event', this.event], ['Subscription-State', state]];
     if (n.body !== undefined && n.body.length > 0 && n.contentType !== undefined) headers.push(['Content-Type', n.contentType]);
     const routing = inDialogRouting(s);
     s.localSeq++;
-    const sending = this.#ctx.send({
+    const sending = this.#shared.ctx.send({
       method: 'NOTIFY', requestUri: routing.requestUri, nextHop: routing.nextHop, route: routing.route,
       from: { uri: s.localUri }, to: { uri: s.remoteUri }, callId: s.callId, fromTag: s.localTag, toTag: s.remoteTag,
       cseq: s.localSeq, contact: true, headers, ...(n.body !== undefined && { body: n.body }),
@@ -358,7 +389,7 @@ class Subscription implements ServerSubscription {
     try {
       r = await sending;
     } catch (err) {
-      this.#ctx.log.warn({ err }, 'sip: NOTIFY not sent');
+      this.#shared.ctx.log.warn({ err }, 'sip: NOTIFY not sent');
       r = { status: 503, reason: 'Service Unavailable', headers: [], local: true };
     }
     if (r.status === 481 || r.status === 408) {
@@ -373,13 +404,28 @@ class Subscription implements ServerSubscription {
   #end(why: EndReason): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#expiry?.cancel();
-    this.#forget();
-    for (const cb of this.#endedCbs) cb(why);
+    this.#cancelExpiry();
+    this.#shared.forget(this);
+    each(this.#endedCbs, (cb) => { cb(why); });
   }
 
   drop(): void {
     this.#ended = true;
-    this.#expiry?.cancel();
+    this.#cancelExpiry();
   }
+}
+
+function more<F>(held: F | F[] | undefined, cb: F): F | F[] {
+  if (held === undefined) return cb;
+  if (Array.isArray(held)) {
+    held.push(cb);
+    return held;
+  }
+  return [held, cb];
+}
+
+function each<F>(held: F | F[] | undefined, call: (f: F) => void): void {
+  if (held === undefined) return;
+  if (Array.isArray(held)) for (const f of held) call(f);
+  else call(held);
 }
