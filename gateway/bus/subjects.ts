@@ -52,6 +52,8 @@ export interface XmppStanzaEvent { domain: string; stanza: XmlElement }
 export interface XmppSendRequest { stanza: XmlElement }
 export type XmppSendReply = { ok: true } | { ok: false; reason: 'offline' | 'no-component' | 'error'; detail?: string };
 
+// Mirrors the SIP edge's OutgoingRequestSpec/FinalResponse on purpose: the core may not import the
+// SIP edge (DESIGN.md §3), and a bus payload must stay plain data that NATS can carry.
 export interface SipSendRequest {
   method: string;
   requestUri: string;
