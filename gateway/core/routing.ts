@@ -1,4 +1,5 @@
 // Which component and addressing mode serve a pair of addresses. Pure.
+import { parseSipUri } from '../../translators/address.ts';
 import type { ComponentConfig, ParleyConfig } from '../config/types.ts';
 
 export type Addressing = { addressing: 'direct' } | { addressing: 'escaped'; gatewayDomain: string };
@@ -17,21 +18,13 @@ export function componentByDomain(config: ParleyConfig, domain: string): Compone
   return config.xmpp.components.find((c) => c.domain === domain);
 }
 
-/** user and domain of a SIP-ish URI (`sip:user@host;params`, with or without <>). */
+/**
+ * User (percent-decoded) and domain of a sip:/sips:/pres:/im: URI, as the address translator reads
+ * it; undefined when it is not such a URI.
+ */
 export function uriParts(uri: string): { user: string; domain: string } | undefined {
-  let s = uri.trim();
-  if (s.startsWith('<')) s = s.slice(1, s.indexOf('>') === -1 ? undefined : s.indexOf('>'));
-  const colon = s.indexOf(':');
-  if (colon < 0) return undefined;
-  s = s.slice(colon + 1);
-  const end = s.search(/[;?>]/);
-  if (end >= 0) s = s.slice(0, end);
-  const at = s.lastIndexOf('@');
-  const hostport = at >= 0 ? s.slice(at + 1) : s;
-  const portColon = hostport.startsWith('[') ? hostport.indexOf(']') + 1 : hostport.indexOf(':');
-  const domain = (portColon <= 0 ? hostport : hostport.slice(0, portColon)).toLowerCase();
-  if (domain === '') return undefined;
-  return { user: at >= 0 ? s.slice(0, at) : '', domain };
+  const parsed = parseSipUri(uri);
+  return parsed.ok ? { user: parsed.value.user ?? '', domain: parsed.value.host } : undefined;
 }
 
 /** Bare domain of a JID (`user@domain/resource`). */

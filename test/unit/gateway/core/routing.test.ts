@@ -8,16 +8,16 @@ const config = (components: ComponentConfig[]): ParleyConfig => ({
   sip: { listen: [], domains: ['corp.test'] }, xmpp: { components }, peers: [], log: { level: 'info' },
 });
 
-t.test('uriParts reads user and domain of SIP URIs in every shape the edges hand over', async (t) => {
+t.test('uriParts reads user and domain of the bare URIs the edges hand over (through the address translator)', async (t) => {
   const rows: Array<[string, { user: string; domain: string } | undefined]> = [
     ['sip:alice@corp.test', { user: 'alice', domain: 'corp.test' }],
-    ['<sip:alice@Corp.Test>;tag=1', { user: 'alice', domain: 'corp.test' }],
-    ['<sip:alice@corp.test', { user: 'alice', domain: 'corp.test' }],
+    ['<sip:alice@Corp.Test>', { user: 'alice', domain: 'corp.test' }],
     ['sips:bob@xmpp.test:5061;transport=tls', { user: 'bob', domain: 'xmpp.test' }],
     ['sip:bob@xmpp.test?subject=x', { user: 'bob', domain: 'xmpp.test' }],
-    ['sip:a%40b@[2001:db8::1]:5060', { user: 'a%40b', domain: '[2001:db8::1]' }],
+    ['sip:a%40b@[2001:db8::1]:5060', { user: 'a@b', domain: '[2001:db8::1]' }],
     ['sip:corp.test', { user: '', domain: 'corp.test' }],
     ['alice@corp.test', undefined],
+    ['tel:+15551234', undefined],
     ['sip:', undefined],
   ];
   for (const [uri, want] of rows) t.same(uriParts(uri), want, uri);
