@@ -16,6 +16,13 @@ export interface NistContext {
   terminated: () => void;
   /** Timer J over UDP from a queue shared by many transactions (its ms is 64*T1), not a timer each */
   timerJ?: ExpiryQueue;
+  /**
+   * Over an unreliable transport, entering Completed hands the final response's bytes to the caller,
+   * which answers retransmissions with them and runs Timer J itself (endpoint.ts keeps a compact
+   * record instead of this object for 64*T1); the transaction neither sets Timer J nor calls
+   * `terminated`.
+   */
+  completed?: (bytes: Buffer) => void;
 }
 
 export class NonInviteServerTransaction {
@@ -31,6 +38,7 @@ export class NonInviteServerTransaction {
   #timerJ: TimerHandle | undefined;
   readonly #timerJQueue: ExpiryQueue | undefined;
   #timerJTicket = -1;
+  readonly #completed: ((bytes: Buffer) => void) | undefined;
 
   constructor(ctx: NistContext) {
     this.#clock = ctx.clock;
@@ -41,6 +49,7 @@ export class NonInviteServerTransaction {
     this.#terminated = ctx.terminated;
     this.#whileTrying = ctx.retransmissionWhileTrying;
     this.#timerJQueue = ctx.timerJ;
+    this.#completed = ctx.completed;
   }
 
   get state(): NistState { return this.#state; }
@@ -90,6 +99,7 @@ export class NonInviteServerTransaction {
     if (this.#state !== 'completed') return; // the transport failed
     // "When the server transaction enters the "Completed" state, it MUST set Timer J"
     if (this.#timerJMs === 0) this.#terminate();
+    else if (this.#completed !== undefined) this.#completed(bytes);
     else if (this.#timerJQueue !== undefined) this.#timerJTicket = this.#timerJQueue.add(this);
     else this.#timerJ = this.#clock.setTimer(this.#timerJMs, () => { this.#terminate(); });
   }

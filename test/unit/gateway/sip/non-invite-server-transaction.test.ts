@@ -94,3 +94,32 @@ void t.test('NIST Timer J from a shared queue fires at 64*T1 like its own timer,
   t.same(b.events, ['terminated'], 'terminated once');
   t.end();
 });
+
+void t.test('NIST over UDP with a completed hook hands the final response over instead of setting Timer J (RFC 3261 §17.2.2)', (t) => {
+  const clock = new ManualClock();
+  const sent: string[] = [];
+  const handed: string[] = [];
+  const events: string[] = [];
+  const tx = new NonInviteServerTransaction({
+    clock, timers: DEFAULT_TIMERS, reliable: false,
+    send: (b) => { sent.push(b.toString()); },
+    terminated: () => { events.push('terminated'); },
+    completed: (b) => { handed.push(b.toString()); },
+  });
+  tx.respond(100, Buffer.from('100'));
+  t.same(handed, [], 'not on a provisional');
+  tx.respond(200, Buffer.from('200'));
+  t.same(sent, ['100', '200']);
+  t.same(handed, ['200'], 'the final response bytes are handed over once sent');
+  t.equal(tx.state, 'completed');
+  t.equal(clock.pending, 0, 'no Timer J of its own');
+  t.same(events, [], 'not terminated');
+  const reliable = new NonInviteServerTransaction({
+    clock, timers: DEFAULT_TIMERS, reliable: true, send: () => undefined,
+    terminated: () => { events.push('terminated'); }, completed: (b) => { handed.push(b.toString()); },
+  });
+  reliable.respond(200, Buffer.from('tcp'));
+  t.equal(reliable.state, 'terminated', 'Timer J is zero over TCP: nothing to hand over');
+  t.same(handed, ['200']);
+  t.end();
+});
