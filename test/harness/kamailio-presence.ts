@@ -4,13 +4,11 @@
 // locally (PIDF; every watcher authorised: no XCAP, force_active); initial requests for the other
 // domains are record-routed to their next hop (Parley for the XMPP domain); in-dialog requests
 // follow loose_route(), and in-dialog SUBSCRIBEs to Kamailio itself (refreshes) are handled locally.
-import { copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnChild, removeOnExit, type Child } from './child.ts';
-import { freeSipPort, isBound, LOOPBACK } from './ports.ts';
-import { KAMAILIO_BIN, KAMAILIO_MODULES, type KamailioRoute } from './kamailio.ts';
+import { freeSipPort, LOOPBACK } from './ports.ts';
+import { KAMAILIO_MODULES, launchKamailio, type KamailioRoute } from './kamailio.ts';
 
 const DBTEXT_TEMPLATES = '/usr/share/kamailio/dbtext/kamailio';
 const TABLES = ['version', 'presentity', 'active_watchers', 'watchers', 'xcap', 'pua'];
@@ -139,48 +137,14 @@ onreply_route[REPLY] {
 `;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function startKamailioPresence(o: KamailioPresenceOptions): Promise<KamailioPresenceHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-kamailio-presence-'));
-  const forget = o.keepDir ? () => false : removeOnExit(dir);
   const port = o.port ?? (await freeSipPort());
   const dbDir = join(dir, 'db');
-  const runDir = join(dir, 'run');
   await mkdir(dbDir);
-  await mkdir(runDir);
   for (const table of TABLES) await copyFile(join(DBTEXT_TEMPLATES, table), join(dbDir, table));
   const configFile = join(dir, 'kamailio.cfg');
-  const outputFile = join(dir, 'kamailio.log');
   await writeFile(configFile, renderKamailioPresenceConfig(port, dbDir, o));
-  const logs = (): string => (existsSync(outputFile) ? readFileSync(outputFile, 'utf8') : '');
-
-  const args = ['-DD', '-E', '-f', configFile, '-P', join(dir, 'kamailio.pid'), '-Y', runDir, '-w', dir, '-m', '64', '-M', '8'];
-  const child: Child = spawnChild(KAMAILIO_BIN, args, { cwd: dir, outputFile });
-  const stop = async (): Promise<void> => {
-    await child.stop(3000);
-    if (!o.keepDir) await rm(dir, { recursive: true, force: true });
-    forget();
-  };
-
-  const deadline = Date.now() + (o.startTimeoutMs ?? 10_000);
-  while (!(isBound(port, 'udp') && isBound(port, 'tcp'))) {
-    if (child.hasExited()) {
-      const exit = await child.exited;
-      const out = logs();
-      await stop();
-      throw new Error(`kamailio exited during startup (code ${exit.code}, signal ${exit.signal}):\n${out.slice(-4000)}`);
-    }
-    if (Date.now() > deadline) {
-      const out = logs();
-      await stop();
-      throw new Error(`kamailio did not bind udp+tcp ${LOOPBACK}:${port} in time:\n${out.slice(-4000)}`);
-    }
-    await sleep(15);
-  }
-  return {
-    port, dir, address: `${LOOPBACK}:${port}`,
-    uri: (transport = 'udp') => `sip:${LOOPBACK}:${port};transport=${transport}`,
-    logs, stop,
-  };
+  return launchKamailio(dir, port, configFile, o);
 }

@@ -118,13 +118,21 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function startKamailio(o: KamailioOptions): Promise<KamailioHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-kamailio-'));
-  const forget = o.keepDir ? () => false : removeOnExit(dir);
   const port = o.port ?? (await freeSipPort());
   const configFile = join(dir, 'kamailio.cfg');
+  await writeFile(configFile, renderKamailioConfig(port, o.routes));
+  return launchKamailio(dir, port, configFile, o);
+}
+
+/**
+ * Runs Kamailio on a config already written into `dir` and waits until it has bound UDP and TCP
+ * on `port`; the handle's stop() kills it and removes `dir` (unless keepDir).
+ */
+export async function launchKamailio(dir: string, port: number, configFile: string, o: { startTimeoutMs?: number; keepDir?: boolean }): Promise<KamailioHandle> {
+  const forget = o.keepDir ? () => false : removeOnExit(dir);
   const outputFile = join(dir, 'kamailio.log');
   const runDir = join(dir, 'run');
-  await mkdir(runDir);
-  await writeFile(configFile, renderKamailioConfig(port, o.routes));
+  await mkdir(runDir, { recursive: true });
   const logs = (): string => (existsSync(outputFile) ? readFileSync(outputFile, 'utf8') : '');
 
   // -DD: no daemon, children still forked; -E: log to stderr. -m/-M: small shared/private memory.
