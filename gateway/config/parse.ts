@@ -204,6 +204,10 @@ function checkSemantics(c: ParleyConfig, where: Where): void {
     p.local.domains.forEach((d, j) => {
       if (!c.sip.domains.includes(d)) where(['peers', i, 'local', 'domains', j], `peer ${p.name}: local domain ${d} is not in sip.domains`);
     });
+    const publish = p.services.indexOf('publish');
+    if (publish >= 0 && !p.services.includes('presence')) {
+      where(['peers', i, 'services', publish], `peer ${p.name}: publish needs presence (published state reaches presence watchers only)`);
+    }
     const { messagesPerSecond, burst } = p.limits;
     if (burst !== undefined && messagesPerSecond === undefined) where(['peers', i, 'limits', 'burst'], `peer ${p.name}: burst needs messagesPerSecond`);
   });

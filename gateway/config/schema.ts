@@ -83,7 +83,7 @@ export const configSchema = {
             type: 'object', additionalProperties: false, required: ['domains'],
             properties: { domains: { ...domainList, minItems: 1 }, users: { type: 'array', items: { type: 'string', minLength: 1 } } },
           },
-          services: { type: 'array', uniqueItems: true, items: { enum: ['message', 'presence', 'chatstates', 'receipts'] } },
+          services: { type: 'array', uniqueItems: true, items: { enum: ['message', 'presence', 'chatstates', 'receipts', 'publish'] } },
           direction: { enum: ['inbound', 'outbound', 'both'] },
           limits: {
             type: 'object', additionalProperties: false,

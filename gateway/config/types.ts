@@ -1,6 +1,8 @@
 // The validated config, DESIGN.md §4. Secrets (`env:NAME`) are already resolved here.
 export type Role = 'sip' | 'xmpp' | 'core';
-export type Service = 'message' | 'presence' | 'chatstates' | 'receipts';
+/** `publish`: SIP PUBLISH (RFC 3903) of presence for the agreement's XMPP users, composed into
+ * what their SIP watchers see (docs/presence.md); needs `presence` in the same agreement. */
+export type Service = 'message' | 'presence' | 'chatstates' | 'receipts' | 'publish';
 export type Direction = 'inbound' | 'outbound' | 'both';
 
 export interface ComponentConfig {

@@ -20,6 +20,10 @@ export type Decision =
   | { ok: true; peer: PeerConfig }
   | { ok: false; code: RefusalCode; reason: string; peer?: string };
 
+/** Services that only make sense with others granted too: PUBLISHed presence reaches presence
+ * watchers only (config/parse.ts refuses an agreement listing one without the other). */
+export const REQUIRES: Readonly<Partial<Record<Service, readonly Service[]>>> = { publish: ['presence'] };
+
 /** The agreement for this pair of domains: an exact remote match wins over `*`. */
 export function findAgreement(peers: readonly PeerConfig[], local: string, remote: { network: Network; domain: string }): PeerConfig | undefined {
   let wildcard: PeerConfig | undefined;
@@ -39,8 +43,11 @@ export function admit(peers: readonly PeerConfig[], req: AdmissionRequest): Deci
   if (!userEnabled(peer.local.users, req.local.user, req.local.domain)) {
     return { ok: false, code: 'user-not-enabled', reason: `${req.local.user}@${req.local.domain} is not enabled for federation`, peer: name };
   }
-  if (!peer.services.includes(req.service)) {
-    return { ok: false, code: 'service-not-granted', reason: `agreement ${name} does not grant ${req.service}`, peer: name };
+  for (const service of [req.service, ...(REQUIRES[req.service] ?? [])]) {
+    if (!peer.services.includes(service)) {
+      const why = service === req.service ? '' : ` (${req.service} needs ${service})`;
+      return { ok: false, code: 'service-not-granted', reason: `agreement ${name} does not grant ${service}${why}`, peer: name };
+    }
   }
   if (peer.direction !== 'both' && peer.direction !== req.direction) {
     return { ok: false, code: 'direction-not-allowed', reason: `agreement ${name} is ${peer.direction} only`, peer: name };
