@@ -1,8 +1,8 @@
 // Deadlines of their own duration on one clock timer (ManualClock): never early, at most a tick
 // late, in bucket order; cancel, re-arming for an earlier entry, entries added while firing, clear.
 import t from 'tap';
-import { ManualClock } from '../../../../gateway/clock.ts';
-import { DeadlineWheel } from '../../../../gateway/sip/deadline-wheel.ts';
+import { ManualClock } from '../../../gateway/clock.ts';
+import { DeadlineWheel } from '../../../gateway/deadline-wheel.ts';
 
 const item = (log: string[], name: string) => ({ expire: () => { log.push(name); } });
 
