@@ -69,3 +69,21 @@ export interface WatcherDialogsReply { dialogs: Array<{ key: string; dialog: str
 
 /** sip edge → core: a watcher dialog ended (expired unrefreshed, terminated, NOTIFY failed, or unknown to the edge). */
 export interface WatcherEndedEvent { key: string; why: 'expired' | 'terminated' | 'notify-failed' | 'unknown' }
+
+// ---- SIP publisher → XMPP user's presentity: the gateway as event state compositor (RFC 3903) ----
+
+/** sip edge → core, request/reply: a PUBLISH, its headers as they came; answered with a SipPublishReply. */
+export interface SipPublishRequest {
+  requestUri: string;
+  /** The publisher (From URI). */
+  from: string;
+  event?: string;
+  expires?: string;
+  /** SIP-If-Match (RFC 3903 §11.3.2). */
+  ifMatch?: string;
+  contentType?: string;
+  body: Uint8Array;
+}
+
+/** The final response to a PUBLISH (SIP-ETag, Expires, Min-Expires, Allow-Events, Accept in headers). */
+export interface SipPublishReply { status: number; reason: string; headers: Array<[string, string]> }

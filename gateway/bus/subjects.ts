@@ -25,6 +25,8 @@ export const SUBJECTS = {
   watcherEnded: 'parley.core.sip.presence.ended',
   /** sip edge → core, request/reply: the stored watcher dialogs, to restore after a restart. */
   watcherDialogs: 'parley.core.sip.presence.dialogs',
+  /** sip edge → core, request/reply: a SIP PUBLISH (RFC 3903) for an XMPP user. */
+  sipPublish: 'parley.core.sip.presence.publish',
 } as const;
 
 export const CORE_QUEUE = 'core';

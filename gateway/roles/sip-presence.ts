@@ -1,15 +1,16 @@
 // Binds the SIP edge's event dialogs (RFC 6665) to the bus for presence: the gateway's own
 // SUBSCRIBE dialogs (XMPP user → SIP presentity), watcher SUBSCRIBEs (SIP watcher → XMPP user)
-// and their NOTIFYs, PUBLISH refusal. Decisions are the core's; this file only carries them.
+// and their NOTIFYs, and PUBLISH (RFC 3903) for XMPP users. Decisions are the core's; this file
+// only carries them.
 import type { Bus, Subscription } from '../bus/bus.ts';
 import type {
-  SipSubscribeCommand, SipSubscriptionEvent, SubscribeResult, WatcherDecision, WatcherDialogsReply, WatcherEndedEvent, WatcherNotify, WatcherNotifyCommand,
-  WatcherSubscribeRequest,
+  SipPublishReply, SipPublishRequest, SipSubscribeCommand, SipSubscriptionEvent, SubscribeResult, WatcherDecision, WatcherDialogsReply, WatcherEndedEvent,
+  WatcherNotify, WatcherNotifyCommand, WatcherSubscribeRequest,
 } from '../bus/presence-subjects.ts';
 import { SUBJECTS } from '../bus/subjects.ts';
 import type { Logger } from '../log.ts';
 import type {
-  ClientSubscription, FinalResponse, IncomingRequest, IncomingSubscribe, ReplySpec, ServerSubscription, SipEndpoint, SubscribeDecision, SubscriptionSnapshot,
+  ClientSubscription, FinalResponse, IncomingRequest, IncomingSubscribe, ServerSubscription, SipEndpoint, SubscribeDecision, SubscriptionSnapshot,
 } from '../sip/endpoint.ts';
 import type { DialogState } from '../sip/dialog.ts';
 import { staleUnsubscribe } from '../sip/subscription-client.ts';
@@ -110,19 +111,17 @@ export function dialogStatesOfStored(json: string): DialogState[] {
  * that is more than the stored one (that process counted up by one per request) (ours). */
 const cseqAfterRestart = (stored: number): number => Math.max(stored, Math.floor(Date.now() / 1000) % 2 ** 31);
 
-/**
- * The answer to any PUBLISH (RFC 3903 §6, the steps of an event state compositor). The gateway
- * holds presence state for XMPP users (it NOTIFYs their SIP watchers), but its only publisher is
- * the XMPP user, on the XMPP side: "If the Event header field is missing or contains an event
- * package which the ESC does not support, the ESC MUST respond to the PUBLISH request with a 489
- * (Bad Event) response" (step 2), and for presence no SIP publisher is authorised: "If the EPA is
- * not authorized, the ESC returns 403 (Forbidden)" (step 3). Accepting PUBLISH where an agreement
- * allows it is not built (docs/presence.md).
- */
-export function publishAnswer(req: IncomingRequest): ReplySpec {
-  const event = /^\s*([^\s;]+)/.exec(req.header('event') ?? '')?.[1]?.toLowerCase();
-  if (event !== 'presence') return { status: 489, reason: 'Bad Event', headers: [['Allow-Events', 'presence']] };
-  return { status: 403, reason: 'Forbidden (presence of XMPP users is published on the XMPP side; PUBLISH is not accepted, SUBSCRIBE instead)' };
+/** A PUBLISH as the core's compositor reads it: the URIs, the headers RFC 3903 §6 looks at, the body. */
+export function publishRequestOf(req: IncomingRequest): SipPublishRequest {
+  const out: SipPublishRequest = { requestUri: req.requestUri, from: req.from.uri, body: req.body };
+  const event = req.header('event');
+  if (event !== undefined) out.event = event;
+  const expires = req.header('expires');
+  if (expires !== undefined) out.expires = expires;
+  const ifMatch = req.header('sip-if-match');
+  if (ifMatch !== undefined) out.ifMatch = ifMatch;
+  if (req.contentType !== undefined) out.contentType = req.contentType;
+  return out;
 }
 
 /** The edge's key of a watcher dialog: Call-ID, the watcher's tag and ours (RFC 3261 §12). */
@@ -139,8 +138,17 @@ export function bindSipPresence(ctx: SipPresenceContext): SipPresenceBinding {
 
   endpoint.allowEvents(['presence']);
 
-  // PUBLISH (RFC 3903) to an XMPP user: refused cleanly, never absorbed (issue #5); see publishAnswer.
-  endpoint.onRequest('PUBLISH', publishAnswer);
+  // PUBLISH (RFC 3903) to an XMPP user: the core answers (its compositor, where an agreement grants
+  // publish; a refusal with the policy's reason otherwise).
+  endpoint.onRequest('PUBLISH', async (req) => {
+    try {
+      const r = (await bus.request(SUBJECTS.sipPublish, publishRequestOf(req), { timeoutMs: 8000 })) as SipPublishReply;
+      return { status: r.status, reason: r.reason, headers: r.headers };
+    } catch (err) {
+      log.warn({ err }, 'core did not answer a PUBLISH');
+      return { status: 503, reason: 'Gateway not ready', headers: [['Retry-After', '5']] };
+    }
+  });
 
   // ---- the gateway's own subscriptions ----
   const subscribe = (cmd: Extract<SipSubscribeCommand, { op: 'subscribe' }>): Promise<FinalResponse> => {

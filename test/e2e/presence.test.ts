@@ -166,11 +166,17 @@ t.test('4. bob unsubscribes from alice → in-dialog SUBSCRIBE with Expires: 0 t
   t.equal(kamailio.logs().match(UNSUBSCRIBE)?.length ?? 0, before + 1, 'Kamailio got one SUBSCRIBE Expires: 0 on the dialog');
 });
 
-t.test('5. a PUBLISH to a mapped XMPP address is refused 403 (not our role)', async (t) => {
-  const pub = await sippPublish({ remote: kamailio.address, presentity: 'sip:bob@xmpp.test', body: pidfDocument('sip:bob@xmpp.test', { note: 'x' }) });
-  const r = await pub.done;
-  t.notOk(r.ok, 'the PUBLISH is not accepted');
-  t.match(r.errors + r.messages, /SIP\/2\.0 403 Forbidden \(presence of XMPP users is published on the XMPP side/, '403 Forbidden, the reason phrase naming the cause');
+t.test('5. a PUBLISH to a mapped XMPP address is refused 403 where no agreement grants publish (not our role), the reason phrase naming the cause', async (t) => {
+  const rows: Array<[string, RegExp]> = [
+    ['sip:carol@corp.test', /SIP\/2\.0 403 agreement xmpp-test does not grant publish/],
+    ['sip:bob@xmpp.test', /SIP\/2\.0 403 the publisher xmpp\.test is not served by this gateway/],
+  ];
+  for (const [from, answer] of rows) {
+    const pub = await sippPublish({ remote: kamailio.address, presentity: 'sip:bob@xmpp.test', from, body: pidfDocument('sip:bob@xmpp.test', { note: 'x' }) });
+    const r = await pub.done;
+    t.notOk(r.ok, `the PUBLISH from ${from} is not accepted`);
+    t.match(r.errors + r.messages, answer, '403 with the policy\'s reason');
+  }
 });
 
 t.test('5b. a PUBLISH for another event package (or none) is refused 489 Bad Event (RFC 3903 §6 step 2)', async (t) => {

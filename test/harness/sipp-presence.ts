@@ -11,10 +11,11 @@ export function pidfDocument(entity: string, o: { activity?: string; note?: stri
     + `entity="${entity}"><tuple id="t1"><status><basic>${o.basic ?? 'open'}</basic></status></tuple>${person}</presence>`;
 }
 
-export function sippPublish(o: { remote: string; presentity: string; body: string; expires?: number; transport?: 'udp' | 'tcp' }): Promise<SippHandle> {
+/** One PUBLISH expecting 200; `from` (the publisher) defaults to the presentity itself. */
+export function sippPublish(o: { remote: string; presentity: string; body: string; from?: string; expires?: number; transport?: 'udp' | 'tcp' }): Promise<SippHandle> {
   return startSipp({
     scenario: 'uac-publish.xml', remote: o.remote, transport: o.transport,
-    keys: { ruri: o.presentity, from: o.presentity, expires: String(o.expires ?? 3600), body: o.body },
+    keys: { ruri: o.presentity, from: o.from ?? o.presentity, expires: String(o.expires ?? 3600), body: o.body },
   });
 }
 

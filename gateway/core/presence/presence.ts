@@ -1,11 +1,13 @@
 // The presence core: XMPP presence stanzas and the SIP edge's presence events in, subscriptions
-// both ways (outgoing.ts: XMPP user → SIP presentity; watchers.ts: SIP watcher → XMPP user).
-// Presence flows only where an agreement grants the `presence` service.
+// both ways (outgoing.ts: XMPP user → SIP presentity; watchers.ts: SIP watcher → XMPP user), and
+// SIP PUBLISH for XMPP users (publish.ts, compositor.ts: soft state in memory, composed into the
+// watchers' NOTIFYs). Presence flows only where an agreement grants the `presence` service,
+// PUBLISH only where it grants `publish` too.
 import { jidToSipUser, sipUriToXmppUser, sipUserToJid, xmppUserToSipUri } from '../../../translators/address.ts';
 import { formatJid } from '../../../translators/jid.ts';
 import { xmppErrorReply } from '../../../translators/message.ts';
 import type { XmlElement } from '../../../translators/xml.ts';
-import type { SipSubscriptionEvent, WatcherEndedEvent, WatcherSubscribeRequest } from '../../bus/presence-subjects.ts';
+import type { SipPublishRequest, SipSubscriptionEvent, WatcherEndedEvent, WatcherSubscribeRequest } from '../../bus/presence-subjects.ts';
 import { SUBJECTS, CORE_QUEUE, type XmppStanzaEvent } from '../../bus/subjects.ts';
 import type { Subscription } from '../../bus/bus.ts';
 import { systemClock, type Clock } from '../../clock.ts';
@@ -14,8 +16,10 @@ import type { PresenceStore } from '../../store/presence-store.ts';
 import type { CoreContext } from '../context.ts';
 import { refusalError } from '../refusal.ts';
 import { addressingOf, componentByDomain, componentForSipDomain, jidDomain, uriParts } from '../routing.ts';
+import { EventStateCompositor, type PublishPolicy } from './compositor.ts';
 import type { OutgoingPolicy } from './outgoing-fsm.ts';
 import { OutgoingSubscriptions } from './outgoing.ts';
+import { handlePublish } from './publish.ts';
 import type { WatcherPolicy } from './watcher-rules.ts';
 import { Watchers } from './watchers.ts';
 import { readPresence } from './xmpp-presence.ts';
@@ -27,11 +31,14 @@ export interface PresenceOptions {
   clock?: Clock;
   outgoing?: OutgoingPolicy;
   watchers?: WatcherPolicy;
+  publish?: PublishPolicy;
 }
 
 export interface PresenceCore {
   readonly outgoing: OutgoingSubscriptions;
   readonly watchers: Watchers;
+  /** The state SIP publishers published for XMPP users (in memory: gone with a restart). */
+  readonly compositor: EventStateCompositor;
   /** Resolves once stored subscriptions were re-established (after a restart). */
   readonly resumed: Promise<number>;
   stop(): void;
@@ -81,8 +88,13 @@ export function startPresence(ctx: CoreContext, opts: PresenceOptions): Presence
     ctx, store: opts.store, clock, send, jidOfSipUser: mapped.jidOfSipUser, sipUriOfXmppUser: mapped.sipUriOfXmppUser,
     ...(opts.outgoing !== undefined && { policy: opts.outgoing }),
   });
+  const fail = (what: string) => (err: unknown): void => { log.error({ err }, what); };
+  const compositor = new EventStateCompositor({
+    clock, ...(opts.publish !== undefined && { policy: opts.publish }),
+    onChange: (owner) => { watchers.onPublished(owner).catch(fail('published presence not NOTIFYed')); },
+  });
   const watchers = new Watchers({
-    ctx, store: opts.store, send, ...mapped,
+    ctx, store: opts.store, send, ...mapped, publishedOf: (owner) => compositor.documents(owner),
     ...(opts.watchers !== undefined && { policy: opts.watchers }),
   });
 
@@ -122,7 +134,6 @@ export function startPresence(ctx: CoreContext, opts: PresenceOptions): Presence
     }
   };
 
-  const fail = (what: string) => (err: unknown): void => { log.error({ err }, what); };
   const subs: Subscription[] = [
     bus.subscribe(SUBJECTS.xmppStanza, (data) => {
       const ev = data as XmppStanzaEvent;
@@ -132,14 +143,16 @@ export function startPresence(ctx: CoreContext, opts: PresenceOptions): Presence
     bus.serve(SUBJECTS.watcherSubscribe, (data) => watchers.onSubscribe(data as WatcherSubscribeRequest), { queue: CORE_QUEUE }),
     bus.subscribe(SUBJECTS.watcherEnded, (data) => { watchers.onEnded(data as WatcherEndedEvent).catch(fail('watcher end not recorded')); }, { queue: CORE_QUEUE }),
     bus.serve(SUBJECTS.watcherDialogs, () => watchers.storedDialogs(), { queue: CORE_QUEUE }),
+    bus.serve(SUBJECTS.sipPublish, (data) => handlePublish({ ctx, compositor, xmppUserOfSipUri: mapped.xmppUserOfSipUri }, data as SipPublishRequest), { queue: CORE_QUEUE }),
   ];
   const resumed = outgoing.resumeAll();
   resumed.then((n) => { if (n > 0) log.info({ subscriptions: n }, 're-establishing presence subscriptions'); }, fail('presence subscriptions not resumed'));
 
   return {
-    outgoing, watchers, resumed,
+    outgoing, watchers, compositor, resumed,
     stop() {
       outgoing.stop();
+      compositor.clear();
       for (const s of subs) s.unsubscribe();
     },
   };

@@ -1,6 +1,10 @@
 // SIP watcher → XMPP user, with I/O: answers watcher SUBSCRIBEs (watcher-rules.ts), keeps the
 // dialogs, approvals and the watched users' presence in the store, and NOTIFYs on every change.
-import { xmppPresenceToPidf } from '../../../translators/presence.ts';
+// The document NOTIFYed is the user's XMPP presence composed with what SIP publishers PUBLISHed for
+// the user (compositor.ts, translators/pidf-compose.ts).
+import { buildPidf, type PidfDocument } from '../../../translators/pidf.ts';
+import { composePidf } from '../../../translators/pidf-compose.ts';
+import { xmppPresenceToPidfModel } from '../../../translators/presence.ts';
 import type { XmlElement } from '../../../translators/xml.ts';
 import type { WatcherDecision, WatcherDialogsReply, WatcherEndedEvent, WatcherNotify, WatcherNotifyCommand, WatcherSubscribeRequest } from '../../bus/presence-subjects.ts';
 import { SUBJECTS } from '../../bus/subjects.ts';
@@ -21,6 +25,8 @@ export interface WatcherDeps {
   sipUriOfJid(jid: string, domain: string): string | undefined;
   xmppUserOfSipUri(uri: string): string | undefined;
   sipUriOfXmppUser(jid: string): string | undefined;
+  /** The documents SIP publishers published for an XMPP user (none when absent). */
+  publishedOf?(jid: string): readonly PidfDocument[];
 }
 
 /** An XMPP user's presence as last seen, and its NOTIFY `active` document once built. */
@@ -101,6 +107,29 @@ export class Watchers {
     await this.#forDialogs(onXmppPresence(true), owner, watcher, watcherJid);
   }
 
+  /**
+   * What SIP publishers published for `owner` changed (compositor.ts): for the watchers that is a
+   * change of the presence they see, so every approved dialog gets the composed document (the rule
+   * of an XMPP presence change). Nothing goes to XMPP: published state is NOTIFYed only.
+   */
+  async onPublished(owner: string): Promise<void> {
+    const current = await this.#current(owner);
+    delete current.active;
+    const approvals = new Map<string, boolean>();
+    for (const w of await this.#d.store.watchersOf(owner)) {
+      let approved = approvals.get(w.watcher);
+      if (approved === undefined) {
+        approved = await this.#d.store.isApproved(owner, w.watcher);
+        approvals.set(w.watcher, approved);
+      }
+      for (const a of onXmppPresence(approved)) {
+        if (a.type !== 'notify') continue;
+        current.active ??= this.#notification(a.notify, owner, current.resources);
+        this.#publish(w, current.active);
+      }
+    }
+  }
+
   async #current(owner: string): Promise<Current> {
     let c = this.#owners.get(owner);
     if (c !== undefined) return c;
@@ -173,6 +202,7 @@ export class Watchers {
     const out: WatcherNotify = { state: n.state, ...(n.reason !== undefined && { reason: n.reason }) };
     if (!n.document) return out;
     const entity = this.#d.sipUriOfXmppUser(target) ?? `pres:${jidLocal(target)}@${jidDomain(target)}`;
-    return { ...out, pidf: xmppPresenceToPidf({ entity, resources, now: new Date().toISOString() }) };
+    const xmpp = xmppPresenceToPidfModel({ entity, resources, now: new Date().toISOString() });
+    return { ...out, pidf: buildPidf(composePidf(xmpp, this.#d.publishedOf?.(target) ?? [])) };
   }
 }
