@@ -19,6 +19,31 @@ export function sippPublish(o: { remote: string; presentity: string; body: strin
   });
 }
 
+export interface EpaPublishOptions {
+  remote: string;
+  presentity: string;
+  /** The publisher (From). */
+  from: string;
+  /** PIDF text; omit for a refresh or a removal. */
+  body?: string;
+  expires?: number;
+  /** SIP-If-Match: the entity tag of the state to refresh, modify or remove. */
+  ifMatch?: string;
+  /** The final response the scenario expects (default 200). */
+  expect?: number;
+  transport?: 'udp' | 'tcp';
+}
+
+/** One PUBLISH of an event publication agent (RFC 3903): initial, refresh, modify or remove. */
+export function sippPublishEsc(o: EpaPublishOptions): Promise<SippHandle> {
+  const headers = [...(o.ifMatch !== undefined ? [`SIP-If-Match: ${o.ifMatch}`] : []), 'Content-Type: application/pidf+xml'].join('\r\n');
+  return startSipp({
+    scenario: 'uac-publish-esc.xml', remote: o.remote, transport: o.transport,
+    keys: { ruri: o.presentity, from: o.from, expires: String(o.expires ?? 3600), headers, body: o.body ?? '' },
+    params: { status: o.expect ?? 200 },
+  });
+}
+
 export interface WatchOptions {
   remote: string;
   presentity: string;
