@@ -5,8 +5,8 @@
 // state they act on. Which documents a presentity has is read by the watchers' NOTIFYs
 // (watchers.ts, composed by translators/pidf-compose.ts); every change is told through onChange.
 //
-// Soft state, on purpose: after a restart the state is gone, the EPA's next refresh gets 412 and it
-// publishes again (RFC 3903 §4.1, §6 step 4), as with any ESC that loses its state.
+// Soft state, on purpose: after a restart the state is gone, the EPA's next refresh gets 412 (its
+// entity tag is unknown, RFC 3903 §6 step 4) and it publishes again with an initial PUBLISH.
 import { randomBytes } from 'node:crypto';
 import { sipResponseFor } from '../../../translators/errors.ts';
 import { parseMediaType } from '../../../translators/media-type.ts';
@@ -16,7 +16,7 @@ import { DeadlineWheel, type Expiring } from '../../deadline-wheel.ts';
 import { DEFAULT_WATCHER_POLICY, eventPackage, PIDF_TYPE, PRESENCE_EVENT } from './watcher-rules.ts';
 
 export interface PublishPolicy {
-  /** Granted when the PUBLISH names no Expires (RFC 3903 §4.1 lets the event package say: 3600). */
+  /** Granted when the PUBLISH names no Expires (3600, as for the watchers). */
   readonly defaultExpires: number;
   /** Below this (and above 0) the answer is 423 with Min-Expires. */
   readonly minExpires: number;
