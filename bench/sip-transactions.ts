@@ -1,8 +1,10 @@
 // Transaction-layer throughput: SIPp UAC → Parley's SIP stack with a null application (a
 // SipEndpoint answering 200 to every MESSAGE at once, bench/null-uas.ts, in its own process), next
 // to SIPp UAC → SIPp UAS in the same run as the reference ceiling. UDP and TCP, increasing rates.
-// Run alone: npx node bench/sip-transactions.ts [--quick]
+// Run alone: npx node bench/sip-transactions.ts [--quick] [--pin] [--rates 2000,20000] [--seconds 10] [--transports udp,tcp]
 // Diagnostics: BENCH_NULL_UAS_FLAGS='--trace-gc' (node flags for the null UAS process).
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { spawnChild } from '../test/harness/child.ts';
 import { freeSipPort, isBound } from '../test/harness/ports.ts';
@@ -16,7 +18,22 @@ const NULL_UAS = new URL('./null-uas.ts', import.meta.url).pathname;
 // ~150 bytes: a short chat line, as most IM traffic is.
 const BODY = 'Bench message: the quick brown fox jumps over the lazy dog. Grüße 👋 — 你好.';
 
-export interface Options { seconds: number; rates: number[]; cpuProfDir?: string; transports?: Array<'udp' | 'tcp'> }
+export interface Options {
+  seconds: number; rates: number[]; cpuProfDir?: string; transports?: Array<'udp' | 'tcp'>;
+  /** The answering process (SIPp UAS or Parley) on the last CPU, this bench and its SIPp UACs on the first. */
+  pin?: boolean;
+}
+
+/**
+ * Pins every thread of `pid` to `cpu` (taskset -a). Without pinning, Linux wakes the load
+ * generator on the answering process's CPU when a response is sent to it (a wake-affine, sync
+ * wakeup), so the answering side is preempted after each response and the rest of SIPp's burst
+ * waits: the latency measured is then the two processes sharing one core.
+ */
+function pin(pid: number, cpu: number): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpu} ${pid} failed`);
+}
 
 async function startNullUas(cpuProfDir?: string): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const port = await freeSipPort();
@@ -59,9 +76,12 @@ export async function run(o: Options): Promise<Section> {
   const rows: string[][] = [];
   const verdicts: string[] = [];
   const capture = tcpdumpAvailable();
+  const last = cpus().length - 1;
+  if (o.pin === true) pin(process.pid, 0); // SIPp UACs started from here inherit CPU 0
   for (const transport of (o.transports ?? ['udp', 'tcp'])) {
     const parley = await startNullUas(o.cpuProfDir);
     const sipp = await startUas(transport);
+    if (o.pin === true) for (const p of [parley, sipp]) pin(p.pid, last);
     try {
       // Both targets get the same warm-up load first: the measured steps show a process in service,
       // not V8 compiling the hot path (the first ~100 ms after start answer in 5–15 ms, which alone
@@ -99,6 +119,9 @@ export async function run(o: Options): Promise<Section> {
     rows,
     notes: [
       `${o.seconds} s per step; SIPp UAC \`-r RATE -rp 1000 -m RATE×${o.seconds}\`, \`-buff_size 4194304\` both sides; bench/scenarios/uac-message.xml (rtd on the 200).`,
+      o.pin === true
+        ? `--pin: the answering process (SIPp UAS or Parley) pinned to CPU ${last}, the SIPp UAC load generators to CPU 0 (taskset -a).`
+        : 'Not pinned: the answering process and the SIPp UAC share the 2 cores as the scheduler places them.',
       'CPU = utime+stime of the answering process (/proc/PID/stat, 10 ms ticks) over the step ÷ successful transactions; for the reference row it is SIPp UAS\'s CPU.',
       'SIPp p50/p99 from SIPp -trace_rtt: SIPp measures in whole milliseconds (4 ms steps on this VM), so 0 means < 1 ms.',
       `Before the steps, each target answers a 2 s warm-up load at ${fmt(WARM_UP_RATE)}/s (not in the table).`,
@@ -113,6 +136,9 @@ export async function run(o: Options): Promise<Section> {
 
 if (import.meta.main) {
   const quick = process.argv.includes('--quick');
-  const s = await run({ seconds: quick ? 3 : 10, rates: quick ? [2000, 10000] : [2000, 5000, 10000, 20000, 25000] });
+  const arg = (name: string): string | undefined => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1]; };
+  const rates = arg('--rates')?.split(',').map(Number) ?? (quick ? [2000, 10000] : [2000, 5000, 10000, 20000, 25000]);
+  const transports = arg('--transports')?.split(',') as Array<'udp' | 'tcp'> | undefined;
+  const s = await run({ seconds: Number(arg('--seconds') ?? (quick ? 3 : 10)), rates, transports, pin: process.argv.includes('--pin') });
   console.log(markdown(s));
 }
