@@ -1,6 +1,7 @@
 // Benchmark runner: runs the modules, prints one markdown report (machine, Node, date, commands)
 // and with --record appends it to bench/RESULTS.md.
-// Usage: npm run bench -- [--quick] [--record] [--only parser,journal,transactions,e2e]
+// Usage: npm run bench -- [--quick] [--record] [--pin] [--only parser,journal,transactions,e2e]
+// --pin: the transactions bench pins the answering process and the load generator to separate CPUs.
 import { cpus, release, type as osType } from 'node:os';
 import { appendFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
@@ -44,7 +45,7 @@ if (want('journal')) {
   process.stdout.write(`${md}\n`);
 }
 if (want('transactions')) {
-  emit(await transactions.run({ seconds: quick ? 3 : 10, rates: quick ? [2000, 10000] : [2000, 5000, 10000, 20000, 25000] }));
+  emit(await transactions.run({ seconds: quick ? 3 : 10, rates: quick ? [2000, 10000] : [2000, 5000, 10000, 20000, 25000], pin: argv.includes('--pin') }));
 }
 if (want('e2e')) emit(await e2e.run({ seconds: quick ? 4 : 12, rates: quick ? [2000, 5000] : [2000, 4000, 6000, 8000] }));
 
