@@ -194,3 +194,74 @@ t.test('XMPP unsubscribed → NOTIFY terminated;reason=rejected and the dialog i
   t.same(r.notifies.at(-1)?.notify, { state: 'terminated', reason: 'rejected' });
   t.same(await r.store.listWatchers(), []);
 });
+
+t.test('subscribed immediately followed by the owner\'s presence (RFC 6121 §3.1.5, one stream): the watcher\'s NOTIFY carries it', async (t) => {
+  const r = rig(t);
+  await r.watch({});
+  await tick();
+  r.fromXmpp({ type: 'subscribed', from: 'bob@xmpp.test', to: 'carol@corp.test' });
+  r.fromXmpp({ from: 'bob@xmpp.test/laptop', to: 'carol@corp.test' }, el('status', {}, 'At my desk'));
+  await tick(20);
+  const last = r.notifies.at(-1)?.notify;
+  t.equal(last?.state, 'active');
+  const doc = parsePidf(last?.pidf ?? '');
+  t.ok(doc.ok && doc.value.tuples[0]?.basic === 'open', 'bob is available in the last NOTIFY');
+  t.same(await r.store.getXmppPresence('bob@xmpp.test'), [{ resource: 'laptop', available: true, statuses: [{ text: 'At my desk' }] }], 'bob\'s presence is kept');
+});
+
+t.test('unsubscribed immediately followed by unavailable (RFC 6121 §3.2.2, as Prosody sends them): the rejected watcher gets no NOTIFY after the terminated one and bob\'s state for his other watchers is untouched', async (t) => {
+  const r = rig(t);
+  await r.store.setApproval('bob@xmpp.test', 'sip:carol@corp.test', true);
+  await r.store.setApproval('bob@xmpp.test', 'sip:dave@corp.test', true);
+  await r.store.setXmppPresence('bob@xmpp.test', 'laptop', { resource: 'laptop', available: true, statuses: [] });
+  await r.watch({});
+  await r.watch({ key: 'd2', watcher: 'sip:dave@corp.test' });
+  await tick();
+  r.notifies.length = 0;
+  r.fromXmpp({ type: 'unsubscribed', from: 'bob@xmpp.test', to: 'carol@corp.test' });
+  r.fromXmpp({ type: 'unavailable', from: 'bob@xmpp.test/laptop', to: 'carol@corp.test' });
+  await tick(20);
+  t.same(r.notifies.map((n) => [n.key, n.notify.state]), [['d1', 'terminated']], 'carol: terminated;reason=rejected, and nothing after it');
+  t.equal((await r.store.getXmppPresence('bob@xmpp.test'))[0]?.available, true, 'the unavailable meant "carol may no longer see bob", not "bob went offline"');
+  const refresh = await r.watch({ key: 'd2', watcher: 'sip:dave@corp.test', existing: true, requestUri: 'sip:gw@127.0.0.1:5060' });
+  const doc = parsePidf(refresh.notify?.pidf ?? '');
+  t.ok(doc.ok && doc.value.tuples[0]?.basic === 'open', 'dave still sees bob available');
+});
+
+t.test('NOTIFYs of a SIP presentity in quick succession reach the XMPP subscriber in order, and the last one is the state kept', async (t) => {
+  const r = rig(t);
+  r.fromXmpp({ type: 'subscribe', from: 'bob@xmpp.test', to: 'alice@corp.test' });
+  await tick();
+  const doc = (tuples: string) => new TextEncoder().encode(`<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:alice@corp.test">${tuples}</presence>`);
+  const tuple = (id: string, basic: string, note: string): string => `<tuple id="${id}"><status><basic>${basic}</basic></status><note>${note}</note></tuple>`;
+  r.notifyEvent(r.commands[0]!, 'active', doc(tuple('desk', 'open', 'one') + tuple('mobile', 'open', 'two')));
+  r.notifyEvent(r.commands[0]!, 'active', doc(tuple('mobile', 'closed', 'three')));
+  await tick(20);
+  t.same(r.stanzas.map((s) => [s.attrs.type ?? 'available', s.attrs.from]), [
+    ['subscribed', 'alice@corp.test'], ['available', 'alice@corp.test/desk'], ['available', 'alice@corp.test/mobile'], ['unavailable', 'alice@corp.test/mobile'],
+  ], 'subscribed, then the first NOTIFY\'s tuples, then the second\'s');
+  t.match((await r.store.getSipPresence('sip:alice@corp.test'))?.pidf, /three/, 'the last NOTIFY is the last known state');
+});
+
+t.test('a SUBSCRIBE and a presence of the same user both reading his state from the store: the presence is not lost from memory', async (t) => {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => { open = r; });
+  class SlowStore extends MemoryPresenceStore {
+    override async getXmppPresence(jid: string): ReturnType<MemoryPresenceStore['getXmppPresence']> {
+      await gate;
+      return super.getXmppPresence(jid);
+    }
+  }
+  const r = rig(t, { store: new SlowStore() });
+  await r.store.setApproval('bob@xmpp.test', 'sip:carol@corp.test', true);
+  await r.store.putWatcher({ id: 'd1', watcher: 'sip:carol@corp.test', target: 'bob@xmpp.test', expiresAt: Date.now() + 600_000 });
+  r.fromXmpp({ from: 'bob@xmpp.test/laptop', to: 'carol@corp.test' }, el('status', {}, 'At my desk'));
+  const first = r.watch({ existing: true, requestUri: 'sip:gw@127.0.0.1:5060' });
+  await tick();
+  open();
+  await first;
+  await tick();
+  const again = await r.watch({ existing: true, requestUri: 'sip:gw@127.0.0.1:5060' });
+  const doc = parsePidf(again.notify?.pidf ?? '');
+  t.ok(doc.ok && doc.value.tuples[0]?.basic === 'open', 'a later refresh sees bob available, as the store says');
+});

@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from '../../clock.ts';
 import type { PresenceStore } from '../../store/presence-store.ts';
 import type { CoreContext } from '../context.ts';
 import { DEFAULT_OUTGOING_POLICY, resume, step, type OutgoingAction, type OutgoingEvent, type OutgoingPolicy, type OutgoingState } from './outgoing-fsm.ts';
+import { SerialQueues } from './serial.ts';
 import { presenceOfType } from './xmpp-presence.ts';
 
 export interface OutgoingDeps {
@@ -40,10 +41,19 @@ export class OutgoingSubscriptions {
   readonly #d: OutgoingDeps;
   readonly #policy: OutgoingPolicy;
   readonly #live = new Map<string, Live>();
+  /**
+   * What goes to the XMPP subscriber, per subscription, in the order the events came: a NOTIFY's
+   * document is several stanzas (one per tuple) sent one after the other and stored once sent, and
+   * the last presence is read from the store, so two NOTIFYs in quick succession, or a probe during
+   * one, would otherwise interleave (a resource's older state delivered after its newer one, an
+   * older document kept as the last) and an `unsubscribed` could overtake the presence before it.
+   */
+  readonly #toXmpp: SerialQueues;
 
   constructor(deps: OutgoingDeps) {
     this.#d = deps;
     this.#policy = deps.policy ?? DEFAULT_OUTGOING_POLICY;
+    this.#toXmpp = new SerialQueues((err, key) => { deps.ctx.log.warn({ err, key }, 'presence to XMPP not sent'); });
   }
 
   get size(): number { return this.#live.size; }
@@ -132,14 +142,15 @@ export class OutgoingSubscriptions {
         case 'xmpp-subscribed':
         case 'xmpp-unsubscribed': {
           const from = this.#d.jidOfSipUser(presentity);
-          if (from !== undefined) this.#d.send(presenceOfType(a.type === 'xmpp-subscribed' ? 'subscribed' : 'unsubscribed', from, jid)).catch(fail('subscription answer not sent'));
+          const stanza = from === undefined ? undefined : presenceOfType(a.type === 'xmpp-subscribed' ? 'subscribed' : 'unsubscribed', from, jid);
+          if (stanza) this.#toXmpp.run(key, () => this.#d.send(stanza).catch(fail('subscription answer not sent')));
           break;
         }
         case 'xmpp-last-presence':
-          this.#lastPresence(jid, presentity).catch(fail('last presence not sent'));
+          this.#toXmpp.run(key, () => this.#lastPresence(jid, presentity).catch(fail('last presence not sent')));
           break;
         case 'forward':
-          if (notify) this.#forward(jid, presentity, notify).catch(fail('NOTIFY not forwarded'));
+          if (notify) this.#toXmpp.run(key, () => this.#forward(jid, presentity, notify).catch(fail('NOTIFY not forwarded')));
           break;
         case 'timer': {
           const live = this.#live.get(key);

@@ -22,7 +22,8 @@ import { OutgoingSubscriptions } from './outgoing.ts';
 import { handlePublish } from './publish.ts';
 import type { WatcherPolicy } from './watcher-rules.ts';
 import { Watchers } from './watchers.ts';
-import { readPresence } from './xmpp-presence.ts';
+import { SerialQueues } from './serial.ts';
+import { readPresence, type ReadPresence } from './xmpp-presence.ts';
 
 export const PRESENCE_QUEUE = `${CORE_QUEUE}-presence`;
 
@@ -98,9 +99,8 @@ export function startPresence(ctx: CoreContext, opts: PresenceOptions): Presence
     ...(opts.watchers !== undefined && { policy: opts.watchers }),
   });
 
-  const onStanza = async (ev: XmppStanzaEvent): Promise<void> => {
-    const p = readPresence(ev.stanza);
-    if (!p) return;
+  const ownerQueues = new SerialQueues((err) => { fail('presence stanza handling failed')(err); });
+  const onStanza = async (ev: XmppStanzaEvent, p: ReadPresence): Promise<void> => {
     const local = mapped.sipUriOfJid(p.to, ev.domain);
     const localParts = local === undefined ? undefined : uriParts(local);
     if (local === undefined || localParts === undefined) return;
@@ -137,7 +137,21 @@ export function startPresence(ctx: CoreContext, opts: PresenceOptions): Presence
   const subs: Subscription[] = [
     bus.subscribe(SUBJECTS.xmppStanza, (data) => {
       const ev = data as XmppStanzaEvent;
-      if (ev.stanza.name === 'presence') onStanza(ev).catch(fail('presence stanza handling failed'));
+      const p = ev.stanza.name === 'presence' ? readPresence(ev.stanza) : undefined;
+      if (!p) return;
+      // What an XMPP user's server sends about that user reaches us in order on one stream
+      // (RFC 6121 §3.1.5: `subscribed`, then the user's current presence; §3.2.2: `unsubscribed`,
+      // then `unavailable`), and its effect depends on that order: the presence counts only once
+      // the approval is stored, the unavailable must not count once it is withdrawn. The handlers
+      // await the store, so one user's stanzas are handled one after the other (other users'
+      // concurrently). No probe after `subscribed`: the server sends the presence unasked; a probe
+      // would only bring it a second time (and a second NOTIFY) per approval.
+      // subscribe/probe/unsubscribe go to outgoing.ts synchronously: they keep their order.
+      if (p.kind === 'subscribed' || p.kind === 'unsubscribed' || p.kind === 'available' || p.kind === 'unavailable') {
+        ownerQueues.run(p.from, () => onStanza(ev, p));
+      } else {
+        onStanza(ev, p).catch(fail('presence stanza handling failed'));
+      }
     }, { queue: PRESENCE_QUEUE }),
     bus.subscribe(SUBJECTS.sipSubscriptionEvent, (data) => { outgoing.onSipEvent(data as SipSubscriptionEvent); }, { queue: CORE_QUEUE }),
     bus.serve(SUBJECTS.watcherSubscribe, (data) => watchers.onSubscribe(data as WatcherSubscribeRequest), { queue: CORE_QUEUE }),

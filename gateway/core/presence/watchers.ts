@@ -133,7 +133,12 @@ export class Watchers {
   async #current(owner: string): Promise<Current> {
     let c = this.#owners.get(owner);
     if (c !== undefined) return c;
-    c = { resources: await this.#d.store.getXmppPresence(owner) };
+    const resources = await this.#d.store.getXmppPresence(owner);
+    // Another handler (a SUBSCRIBE, a presence, a PUBLISH of the same user) may have loaded and
+    // changed it meanwhile: that one is current; replacing it would lose its change.
+    c = this.#owners.get(owner);
+    if (c !== undefined) return c;
+    c = { resources };
     this.#owners.set(owner, c);
     if (this.#owners.size > OWNER_CACHE) {
       const oldest = this.#owners.keys().next().value;
