@@ -2,8 +2,9 @@
 // node:sqlite is synchronous, so writes are kept off the caller's path cost: the first write of a
 // tick opens a transaction and the tick's writes commit together on setImmediate (one WAL append
 // per tick). Reads run on the same connection, so they see the tick's writes before the commit.
-// A crash loses at most the writes of the last tick; presence state is soft (a lost NOTIFY state is
-// refreshed by the next NOTIFY, a lost subscription by the XMPP server's next probe).
+// A crash loses at most the writes of the last tick (approvals excepted: they commit at once);
+// presence state is soft (a lost NOTIFY state is refreshed by the next NOTIFY, a lost subscription
+// by the XMPP server's next probe).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
@@ -174,10 +175,18 @@ export class SqlitePresenceStore implements PresenceStore {
       : this.#all('SELECT * FROM watchers WHERE target = ? AND watcher = ? ORDER BY rowid', target, watcher)).map(watcherOfRow));
   }
 
+  /**
+   * Committed at once with the tick's writes so far, not at the end of the tick: an approval is
+   * acted on (NOTIFY active) as soon as it is stored, and nothing refreshes it if a crash loses it
+   * (the XMPP server's roster says subscribed; a restored dialog would stay without presence).
+   * Approvals are rare next to presence writes (one per subscription answer): a commit each is cheap.
+   */
   setApproval(owner: string, watcher: string, approved: boolean): Promise<void> {
-    return approved
+    const written = approved
       ? this.#write('INSERT OR IGNORE INTO approvals (owner, watcher) VALUES (?, ?)', owner, watcher)
       : this.#write('DELETE FROM approvals WHERE owner = ? AND watcher = ?', owner, watcher);
+    this.#commit();
+    return written;
   }
 
   isApproved(owner: string, watcher: string): Promise<boolean> {

@@ -131,6 +131,17 @@ function durable(t: Test, driver: Driver): void {
     t.equal((await (await reopen!()).listOutgoing()).length, 2);
   });
 
+  t.test(`${driver.name}: an approval (or its withdrawal) is committed at once, not with the tick: a crash right after it has been acted on does not lose it`, async (t) => {
+    const { store, reopen } = await driver.open(t);
+    const other = await reopen!();
+    await store.putWatcher(watcher('d1', 'sip:carol@corp.test', 'bob@xmpp.test'));
+    await store.setApproval('bob@xmpp.test', 'sip:carol@corp.test', true);
+    t.equal(await other.isApproved('bob@xmpp.test', 'sip:carol@corp.test'), true, 'another connection sees it within the same tick');
+    await new Promise((r) => setImmediate(r));
+    await store.setApproval('bob@xmpp.test', 'sip:carol@corp.test', false);
+    t.equal(await other.isApproved('bob@xmpp.test', 'sip:carol@corp.test'), false, 'and its withdrawal');
+  });
+
   t.test(`${driver.name}: a closed store refuses reads and writes with a StoreError`, async (t) => {
     const { store } = await driver.open(t);
     await store.close();
