@@ -72,14 +72,15 @@ const desk = (note: string): string => pidfDocument(BOB, { note, activity: 'on-t
 let tag = '';
 
 t.test('1. a SIP watcher of bob is active and sees his XMPP presence', async (t) => {
+  // bob's presence is set before anyone watches him: what carol sees of it is what Prosody sends
+  // her JID right after bob's approval (RFC 6121 §3.1.5), nothing bob sends afterwards.
+  bob.send(el('presence', {}, el('status', {}, 'At my desk')));
   carol = await rawWatcher({ proxy: `127.0.0.1:${sipPort}`, presentity: BOB, watcher: 'sip:carol@corp.test' });
   await bob.nextStanza((s) => s.name === 'presence' && s.attrs.type === 'subscribe' && (s.attrs.from ?? '').startsWith('carol@corp.test'), 10_000);
   bob.send(el('presence', { type: 'subscribed', to: 'carol@corp.test' }));
-  await carol.waitNotify((m) => /^active/.test(m.header('Subscription-State') ?? ''), 10_000);
-  // As in presence.test.ts: a presence after the approval reaches the now approved watcher.
-  bob.send(el('presence', {}, el('status', {}, 'At my desk')));
   const n = await carol.waitNotify((m) => /^active/.test(m.header('Subscription-State') ?? '') && m.body.toString('utf8').includes('At my desk'), 10_000);
   t.same(pidfOf(n)?.tuples.map((x) => x.id), ['SID-6c6170746f70'], 'bob\'s laptop tuple');
+  t.equal(pidfOf(n)?.tuples[0]?.basic, 'open', 'bob is available');
 });
 
 t.test('2. SIPp PUBLISHes for bob → 200 with SIP-ETag; carol\'s NOTIFY carries bob\'s XMPP tuple and the published one', async (t) => {
