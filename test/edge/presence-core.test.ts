@@ -93,6 +93,37 @@ t.test('a 403 to the SUBSCRIBE → unsubscribed, and nothing is kept', async (t)
   t.same(await r.store.listOutgoing(), []);
 });
 
+t.test('NOTIFY terminated;reason=rejected after an open document → unsubscribed, then unavailable from each resource shown online (RFC 6121 §3.2.2)', async (t) => {
+  const r = rig(t);
+  r.fromXmpp({ type: 'subscribe', from: 'bob@xmpp.test', to: 'alice@corp.test' });
+  await tick();
+  r.notifyEvent(r.commands[0]!, 'active', PIDF('At lunch'));
+  await tick();
+  r.stanzas.length = 0;
+  r.notifyEvent(r.commands[0]!, 'terminated', new Uint8Array(), { reason: 'rejected' });
+  await tick(10);
+  t.same(r.stanzas.map((s) => [s.attrs.type, s.attrs.from]), [['unsubscribed', 'alice@corp.test'], ['unavailable', 'alice@corp.test/t1']]);
+});
+
+t.test('XMPP unsubscribe of a confirmed subscription → unavailable from the resources shown online (RFC 6121 §3.3.3)', async (t) => {
+  const r = rig(t);
+  r.fromXmpp({ type: 'subscribe', from: 'bob@xmpp.test', to: 'alice@corp.test' });
+  await tick();
+  r.notifyEvent(r.commands[0]!, 'active', PIDF('At lunch'));
+  await tick();
+  r.stanzas.length = 0;
+  r.fromXmpp({ type: 'unsubscribe', from: 'bob@xmpp.test', to: 'alice@corp.test' });
+  await tick(10);
+  t.same(r.stanzas.map((s) => [s.attrs.type, s.attrs.from]), [['unavailable', 'alice@corp.test/t1']]);
+});
+
+t.test('rejected before any document → unsubscribed only (no resource was shown online)', async (t) => {
+  const r = rig(t, { answer: () => ({ status: 603 }) });
+  r.fromXmpp({ type: 'subscribe', from: 'bob@xmpp.test', to: 'alice@corp.test' });
+  await tick(10);
+  t.same(r.stanzas.map((s) => s.attrs.type), ['unsubscribed']);
+});
+
 t.test('XMPP unsubscribe → Expires 0 on the dialog; the stored subscription is deleted', async (t) => {
   const r = rig(t);
   r.fromXmpp({ type: 'subscribe', from: 'bob@xmpp.test', to: 'alice@corp.test' });

@@ -59,6 +59,8 @@ export type OutgoingAction =
   | { readonly type: 'sip-unsubscribe'; readonly gen: number }
   | { readonly type: 'xmpp-subscribed' }
   | { readonly type: 'xmpp-unsubscribed' }
+  /** `unavailable` to the XMPP watcher from each resource of the presentity it was shown online. */
+  | { readonly type: 'xmpp-unavailable' }
   /** Send the XMPP watcher the presentity's last known presence. */
   | { readonly type: 'xmpp-last-presence' }
   /** Forward the NOTIFY's document to the XMPP watcher (and keep it as the last known state). */
@@ -192,6 +194,9 @@ export function step(s: OutgoingState | undefined, e: OutgoingEvent, policy: Out
       if (s === undefined) return none(s);
       const actions: OutgoingAction[] = [{ type: 'timer', inMs: undefined }];
       if (s.phase !== 'waiting') actions.push({ type: 'sip-unsubscribe', gen: s.gen });
+      // RFC 6121 §3.3.3: on the user's unsubscribe the contact's server sends `unavailable` from
+      // the contact's online resources, so the user's client stops showing them.
+      if (s.confirmed) actions.push({ type: 'xmpp-unavailable' });
       actions.push({ type: 'forget' });
       return { state: undefined, actions };
     }

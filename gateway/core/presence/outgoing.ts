@@ -144,8 +144,15 @@ export class OutgoingSubscriptions {
           const from = this.#d.jidOfSipUser(presentity);
           const stanza = from === undefined ? undefined : presenceOfType(a.type === 'xmpp-subscribed' ? 'subscribed' : 'unsubscribed', from, jid);
           if (stanza) this.#toXmpp.run(key, () => this.#d.send(stanza).catch(fail('subscription answer not sent')));
+          // "the contact's server MUST then also send presence notifications of type "unavailable"
+          // from all of the contact's online resources to the user" (RFC 6121 §3.2.2): the user's
+          // client must not go on showing the presentity online once the subscription is gone.
+          if (stanza && a.type === 'xmpp-unsubscribed') this.#toXmpp.run(key, () => this.#goneOffline(jid, presentity).catch(fail('unavailable not sent')));
           break;
         }
+        case 'xmpp-unavailable':
+          this.#toXmpp.run(key, () => this.#goneOffline(jid, presentity).catch(fail('unavailable not sent')));
+          break;
         case 'xmpp-last-presence':
           this.#toXmpp.run(key, () => this.#lastPresence(jid, presentity).catch(fail('last presence not sent')));
           break;
@@ -211,6 +218,19 @@ export class OutgoingSubscriptions {
   async #forward(jid: string, presentity: string, n: Extract<SipSubscriptionEvent, { kind: 'notify' }>): Promise<void> {
     const text = Buffer.from(n.body.buffer, n.body.byteOffset, n.body.byteLength).toString('utf8');
     if (await this.#sendPidf(jid, presentity, text)) await this.#d.store.setSipPresence(presentity, { pidf: text, updatedAt: Date.now() });
+  }
+
+  /** `unavailable` from each resource the last known document showed available. */
+  async #goneOffline(jid: string, presentity: string): Promise<void> {
+    const last = await this.#d.store.getSipPresence(presentity);
+    const from = this.#d.jidOfSipUser(presentity);
+    if (last === undefined || from === undefined) return;
+    const stanzas = pidfToXmppPresence(last.pidf, { from, to: jid });
+    if (!stanzas.ok) return;
+    for (const s of stanzas.value) {
+      const resource = s.attrs.from;
+      if (s.attrs.type === undefined && resource !== undefined) await this.#d.send(presenceOfType('unavailable', resource, jid));
+    }
   }
 
   async #lastPresence(jid: string, presentity: string): Promise<void> {

@@ -26,11 +26,12 @@ t.test('probe is answered from the last known state; a probe for an unknown subs
   t.same(types(step(undefined, { type: 'xmpp-probe' }).actions), ['sip-subscribe', 'save']);
 });
 
-t.test('unsubscribe sends Expires 0 on a live dialog, nothing on a waiting one, and forgets', async (t) => {
+t.test('unsubscribe sends Expires 0 on a live dialog, nothing on a waiting one, unavailable to the user once confirmed, and forgets', async (t) => {
   const live = step(st(), { type: 'xmpp-unsubscribe' });
   t.equal(live.state, undefined);
-  t.same(live.actions, [{ type: 'timer', inMs: undefined }, { type: 'sip-unsubscribe', gen: 3 }, { type: 'forget' }]);
-  t.same(types(step(st({ phase: 'waiting' }), { type: 'xmpp-unsubscribe' }).actions), ['timer', 'forget']);
+  t.same(live.actions, [{ type: 'timer', inMs: undefined }, { type: 'sip-unsubscribe', gen: 3 }, { type: 'xmpp-unavailable' }, { type: 'forget' }]);
+  t.same(types(step(st({ phase: 'waiting' }), { type: 'xmpp-unsubscribe' }).actions), ['timer', 'xmpp-unavailable', 'forget']);
+  t.same(types(step(st({ phase: 'subscribing', confirmed: false }), { type: 'xmpp-unsubscribe' }).actions), ['timer', 'sip-unsubscribe', 'forget'], 'never shown online: no unavailable');
   t.same(step(undefined, { type: 'xmpp-unsubscribe' }), { state: undefined, actions: [] });
 });
 
