@@ -82,6 +82,20 @@ export type { EndReason, IncomingSubscribe, NotifySpec, ServerSubscription, Subs
 
 type Handler = (req: IncomingRequest) => Promise<ReplySpec> | ReplySpec;
 
+/** Monotonic counts of the endpoint's client transactions, for metrics and benchmarks. */
+export interface ClientTransactionCounts {
+  /** client transactions started (one per target tried) */
+  started: number;
+  /** requests handed to a transport, retransmissions (Timer E) included */
+  sent: number;
+  /** transactions that got a final response */
+  answered: number;
+  /** transactions ended by Timer F without a final response */
+  timedOut: number;
+  /** transactions ended by a transport error */
+  failed: number;
+}
+
 const ESSENTIAL = ['via', 'from', 'to', 'call-id', 'cseq'];
 
 export class SipEndpoint {
@@ -110,6 +124,7 @@ export class SipEndpoint {
   readonly #timerJ: ExpiryQueue;
   #cseq = 1 + Math.floor(Math.random() * 10000);
   #started = false;
+  readonly clientCounts: ClientTransactionCounts = { started: 0, sent: 0, answered: 0, timedOut: 0, failed: 0 };
   /** The Allow header value, rebuilt when a handler is added. */
   #allow = 'OPTIONS, CANCEL';
 
@@ -561,6 +576,7 @@ export class SipEndpoint {
       const tx: NonInviteClientTransaction = new NonInviteClientTransaction({
         clock: this.#clock, timers: this.#timers, reliable: t.reliable,
         send: (bytes) => {
+          this.clientCounts.sent++;
           t.send(bytes, dest).catch((err: unknown) => {
             this.#log.debug({ err, dest }, 'sip: request not sent');
             tx.transportError();
@@ -569,15 +585,23 @@ export class SipEndpoint {
         response: (res) => {
           heard = true;
           if (res.status < 200) return;
+          this.clientCounts.answered++;
           const fields: Array<[string, string]> = [];
           for (let i = 0; i < res.headers.size; i++) fields.push([res.headers.nameAt(i), res.headers.valueAt(i)]);
           resolve({ res: { status: res.status, reason: res.reason, headers: fields }, heard });
         },
-        timeout: () => { resolve({ res: local(408, 'Request Timeout'), heard }); },
-        transportError: () => { resolve({ res: local(503, 'Service Unavailable'), heard }); },
+        timeout: () => {
+          this.clientCounts.timedOut++;
+          resolve({ res: local(408, 'Request Timeout'), heard });
+        },
+        transportError: () => {
+          this.clientCounts.failed++;
+          resolve({ res: local(503, 'Service Unavailable'), heard });
+        },
         terminated: () => { if (this.#clients.get(key) === tx) this.#clients.delete(key); },
       }, serialize(req));
       this.#clients.set(key, tx);
+      this.clientCounts.started++;
       tx.start();
     });
   }
