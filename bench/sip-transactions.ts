@@ -25,14 +25,16 @@ export interface Options {
 }
 
 /**
- * Pins every thread of `pid` to `cpu` (taskset -a). Without pinning, Linux wakes the load
- * generator on the answering process's CPU when a response is sent to it (a wake-affine, sync
- * wakeup), so the answering side is preempted after each response and the rest of SIPp's burst
- * waits: the latency measured is then the two processes sharing one core.
+ * Pins `pid`'s main thread (or, with `all`, every thread) to `cpus` (taskset). Without pinning,
+ * Linux wakes the load generator on the answering process's CPU when a response is sent to it (a
+ * wake-affine, sync wakeup), so the answering side is preempted after each response and the rest
+ * of SIPp's burst waits. Only the main thread of the answering process is pinned: Node's GC helper
+ * threads pinned to the same CPU as its main thread made the tail worse, not better.
  */
-function pin(pid: number, cpu: number | string): void {
-  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
-  if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpu} ${pid} failed`);
+function pin(pid: number, cpus: string, all: boolean): void {
+  const args = [...(all ? ['-a'] : []), '-p', '-c', cpus, String(pid)];
+  const r = spawnSync('taskset', args, { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`taskset ${args.join(' ')} failed`);
 }
 
 async function startNullUas(cpuProfDir?: string): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
@@ -77,11 +79,16 @@ export async function run(o: Options): Promise<Section> {
   const verdicts: string[] = [];
   const capture = tcpdumpAvailable();
   const last = cpus().length - 1;
-  if (o.pin === true) pin(process.pid, 0); // SIPp UACs started from here inherit CPU 0
+  if (o.pin === true) pin(process.pid, '0', true); // SIPp UACs started from here inherit CPU 0
   for (const transport of (o.transports ?? ['udp', 'tcp'])) {
     const parley = await startNullUas(o.cpuProfDir);
     const sipp = await startUas(transport);
-    if (o.pin === true) for (const p of [parley, sipp]) pin(p.pid, last);
+    if (o.pin === true) {
+      for (const p of [parley, sipp]) {
+        pin(p.pid, `0-${last}`, true); // its helper threads free again (they inherited CPU 0 from here)
+        pin(p.pid, String(last), false);
+      }
+    }
     try {
       // Both targets get the same warm-up load first: the measured steps show a process in service,
       // not V8 compiling the hot path (the first ~100 ms after start answer in 5–15 ms, which alone
@@ -113,7 +120,7 @@ export async function run(o: Options): Promise<Section> {
       await parley.stop();
     }
   }
-  if (o.pin === true) pin(process.pid, `0-${last}`); // the benches run after this one get every CPU back
+  if (o.pin === true) pin(process.pid, `0-${last}`, true); // the benches run after this one get every CPU back
   return {
     title: 'SIP transaction layer: SIPp UAC → null application (MESSAGE → 200)',
     columns: ['target', 'transport', 'offered /s', 'achieved /s', 'successful', 'failed', 'retrans', 'SIPp p50 ms', 'SIPp p99 ms', 'wire p50 ms', 'wire p99 ms', 'wire p99.9 ms', 'CPU µs/tx', 'CPU ms/1k tx'],
@@ -121,7 +128,7 @@ export async function run(o: Options): Promise<Section> {
     notes: [
       `${o.seconds} s per step; SIPp UAC \`-r RATE -rp 1000 -m RATE×${o.seconds}\`, \`-buff_size 4194304\` both sides; bench/scenarios/uac-message.xml (rtd on the 200).`,
       o.pin === true
-        ? `--pin: the answering process (SIPp UAS or Parley) pinned to CPU ${last}, the SIPp UAC load generators to CPU 0 (taskset -a).`
+        ? `--pin: the answering process's main thread (SIPp UAS or Parley) pinned to CPU ${last}, the SIPp UAC load generators to CPU 0 (taskset).`
         : 'Not pinned: the answering process and the SIPp UAC share the 2 cores as the scheduler places them.',
       'CPU = utime+stime of the answering process (/proc/PID/stat, 10 ms ticks) over the step ÷ successful transactions; for the reference row it is SIPp UAS\'s CPU.',
       'SIPp p50/p99 from SIPp -trace_rtt: SIPp measures in whole milliseconds (4 ms steps on this VM), so 0 means < 1 ms.',
