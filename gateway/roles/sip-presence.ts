@@ -56,12 +56,19 @@ export function resultOf(r: FinalResponse): SubscribeResult {
 // One document is often NOTIFYed to many watchers (the core reuses it): serialise it once.
 const bodies = new WeakMap<object, Buffer>();
 
-/** The PIDF document as the bytes of a NOTIFY body. */
+/**
+ * The PIDF document as the bytes of a NOTIFY body. The bytes get an ArrayBuffer of their own:
+ * Buffer.from() of a short string is a slice of the shared 64 KiB allocation pool, and each body
+ * the core keeps as its user's current document (10,000 of them) held a whole pool slab alive
+ * (150 MiB of ArrayBuffers measured at 100,000 subscriptions).
+ */
 export function pidfBody(n: WatcherNotify): Buffer | undefined {
   if (n.pidf === undefined) return undefined;
   let body = bodies.get(n.pidf);
   if (body === undefined) {
-    body = Buffer.from(XML_DECLARATION + serialize(n.pidf).xml, 'utf8');
+    const text = XML_DECLARATION + serialize(n.pidf).xml;
+    body = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
+    body.write(text, 'utf8');
     bodies.set(n.pidf, body);
   }
   return body;
