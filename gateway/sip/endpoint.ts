@@ -9,7 +9,8 @@ import type { Logger } from '../log.ts';
 import type { FinalResponse, IncomingRequest, OutgoingRequestSpec, ReplySpec } from './api-types.ts';
 import { parseCSeq } from './cseq.ts';
 import { HeaderValueError } from './header-value-error.ts';
-import { SipHeaders } from './headers.ts';
+import { headerKey } from './header-names.ts';
+import type { SipHeaders } from './headers.ts';
 import { DnsResolver } from './dns-resolver.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { parseListenUrl, targetOf } from './listen-url.ts';
@@ -17,6 +18,7 @@ import { randomHex } from './random-id.ts';
 import { EMPTY_BODY } from './message.ts';
 import type { SipMessage, SipRequest, SipResponse } from './message.ts';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.ts';
+import type { NictContext } from './non-invite-client-transaction.ts';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.ts';
 import { InviteServerTransaction } from './invite-server-transaction.ts';
 import type { ParseError } from './parse-error.ts';
@@ -114,7 +116,10 @@ export class SipEndpoint {
   readonly #completedHost: CompletedHost;
   /** INVITEs without a final response yet, by base key: answers them 487 (CANCEL, §9.2) */
   readonly #cancelable = new Map<string, () => void>();
-  readonly #clients = new Map<string, NonInviteClientTransaction>();
+  readonly #clients = new Map<string, NonInviteClientTransaction<ClientTxData>>();
+  readonly #nictReliable: NictContext<ClientTxData>;
+  readonly #nictUnreliable: NictContext<ClientTxData>;
+  readonly #locals = new Map<Transport, LocalParts>();
   readonly #sink: TransportSink;
   readonly #subscriber: Subscriber;
   readonly #notifier: Notifier;
@@ -138,6 +143,8 @@ export class SipEndpoint {
     this.#supported = (opts.supported ?? []).map((t) => t.toLowerCase());
     this.#domains = new Set(opts.domains.map(canonicalHost));
     this.#allowEvents = (opts.allowEvents ?? []).map((e) => e.toLowerCase());
+    this.#nictReliable = this.#clientContext(true);
+    this.#nictUnreliable = this.#clientContext(false);
     this.#dns = new DnsResolver({ clock: this.#clock, ...(opts.dnsServers !== undefined && { servers: opts.dnsServers }) });
     const dialogCtx = {
       clock: this.#clock, timers: this.#timers, log: this.#log,
@@ -191,6 +198,7 @@ export class SipEndpoint {
     this.#cancelable.clear();
     await Promise.all(this.#transports.map((t) => t.close()));
     this.#transports.length = 0;
+    this.#locals.clear();
     this.#started = false;
   }
 
@@ -557,53 +565,99 @@ export class SipEndpoint {
   #attempt(spec: OutgoingRequestSpec, t: Transport, dest: Peer): Promise<{ res: FinalResponse; heard: boolean }> {
     const method = spec.method.toUpperCase();
     const branch = `${MAGIC_COOKIE}${randomHex(10)}`;
-    const headers = new SipHeaders();
-    headers.append('Via', `SIP/2.0/${t.name.toUpperCase()} ${this.#sentBy(t)};branch=${branch};rport`);
-    headers.append('Max-Forwards', '70');
-    const display = spec.from.displayName === undefined ? '' : `"${spec.from.displayName.replace(/["\\]/g, '\\$&')}" `;
-    headers.append('From', `${display}<${spec.from.uri}>;tag=${spec.fromTag ?? randomHex(6)}`);
-    headers.append('To', spec.toTag === undefined ? `<${spec.to.uri}>` : `<${spec.to.uri}>;tag=${spec.toTag}`);
-    headers.append('Call-ID', spec.callId ?? `${randomHex(12)}@${this.#sentBy(t)}`);
-    headers.append('CSeq', `${spec.cseq ?? this.#cseq++} ${method}`);
-    for (const r of spec.route ?? []) headers.append('Route', r);
-    if (spec.contact === true) headers.append('Contact', this.#contact(t));
-    for (const [n, v] of spec.headers ?? []) headers.append(n, v);
-    if (headers.indexOf('user-agent') < 0) headers.append('User-Agent', this.#server);
-    const req: SipRequest = { kind: 'request', method, uri: spec.requestUri, version: 'SIP/2.0', headers, body: spec.body ?? EMPTY_BODY };
+    const bytes = this.#requestBytes(spec, method, branch, t);
     const key = clientKey(branch, method);
-    let heard = false;
     return new Promise((resolve) => {
-      const tx: NonInviteClientTransaction = new NonInviteClientTransaction({
-        clock: this.#clock, timers: this.#timers, reliable: t.reliable,
-        send: (bytes) => {
-          this.clientCounts.sent++;
-          t.send(bytes, dest).catch((err: unknown) => {
-            this.#log.debug({ err, dest }, 'sip: request not sent');
-            tx.transportError();
-          });
-        },
-        response: (res) => {
-          heard = true;
-          if (res.status < 200) return;
-          this.clientCounts.answered++;
-          const fields: Array<[string, string]> = [];
-          for (let i = 0; i < res.headers.size; i++) fields.push([res.headers.nameAt(i), res.headers.valueAt(i)]);
-          resolve({ res: { status: res.status, reason: res.reason, headers: fields }, heard });
-        },
-        timeout: () => {
-          this.clientCounts.timedOut++;
-          resolve({ res: local(408, 'Request Timeout'), heard });
-        },
-        transportError: () => {
-          this.clientCounts.failed++;
-          resolve({ res: local(503, 'Service Unavailable'), heard });
-        },
-        terminated: () => { if (this.#clients.get(key) === tx) this.#clients.delete(key); },
-      }, serialize(req));
+      const data: ClientTxData = { t, dest, key, heard: false, resolve };
+      const tx = new NonInviteClientTransaction(t.reliable ? this.#nictReliable : this.#nictUnreliable, bytes, data);
       this.#clients.set(key, tx);
       this.clientCounts.started++;
       tx.start();
     });
+  }
+
+  /**
+   * The request's bytes, written out directly (what serialize() makes of a message whose header
+   * fields were all appended): Via, Max-Forwards, From, To, Call-ID, CSeq, Route, Contact, the
+   * caller's fields, User-Agent unless given, Content-Length (where the caller put one, else last).
+   */
+  #requestBytes(spec: OutgoingRequestSpec, method: string, branch: string, t: Transport): Buffer {
+    const local = this.#local(t);
+    const body = spec.body ?? EMPTY_BODY;
+    const display = spec.from.displayName === undefined ? '' : `"${spec.from.displayName.replace(/["\\]/g, '\\$&')}" `;
+    let text = `${method} ${spec.requestUri} SIP/2.0\r\nVia: ${local.viaPrefix}${branch};rport\r\nMax-Forwards: 70\r\n`
+      + `From: ${display}<${spec.from.uri}>;tag=${spec.fromTag ?? randomHex(6)}\r\n`
+      + `To: <${spec.to.uri}>${spec.toTag === undefined ? '' : `;tag=${spec.toTag}`}\r\n`
+      + `Call-ID: ${spec.callId ?? `${randomHex(12)}@${local.sentBy}`}\r\nCSeq: ${spec.cseq ?? this.#cseq++} ${method}\r\n`;
+    if (spec.route !== undefined) for (const r of spec.route) text += `Route: ${r}\r\n`;
+    if (spec.contact === true) text += `Contact: ${local.contact}\r\n`;
+    let userAgent = false;
+    let length = false;
+    if (spec.headers !== undefined) {
+      for (const [n, v] of spec.headers) {
+        const key = headerKey(n);
+        if (key === 'content-length') {
+          if (!length) text += `${n}: ${body.length}\r\n`;
+          length = true;
+          continue;
+        }
+        if (key === 'user-agent') userAgent = true;
+        text += `${n}: ${v}\r\n`;
+      }
+    }
+    if (!userAgent) text += `User-Agent: ${this.#server}\r\n`;
+    if (!length) text += `Content-Length: ${body.length}\r\n`;
+    text += '\r\n';
+    if (body.length === 0) return Buffer.from(text, 'utf8');
+    const head = Buffer.byteLength(text, 'utf8');
+    const out = Buffer.allocUnsafe(head + body.length);
+    out.write(text, 0, 'utf8');
+    body.copy(out, head);
+    return out;
+  }
+
+  /** The shared context of the client transactions over reliable or unreliable transports. */
+  #clientContext(reliable: boolean): NictContext<ClientTxData> {
+    return {
+      clock: this.#clock, timers: this.#timers, reliable,
+      send: (bytes, tx) => {
+        this.clientCounts.sent++;
+        const d = tx.data;
+        d.t.send(bytes, d.dest).catch((err: unknown) => {
+          this.#log.debug({ err, dest: d.dest }, 'sip: request not sent');
+          tx.transportError();
+        });
+      },
+      response: (res, tx) => {
+        const d = tx.data;
+        d.heard = true;
+        if (res.status < 200) return;
+        this.clientCounts.answered++;
+        const fields: Array<[string, string]> = [];
+        for (let i = 0; i < res.headers.size; i++) fields.push([res.headers.nameAt(i), res.headers.valueAt(i)]);
+        d.resolve({ res: { status: res.status, reason: res.reason, headers: fields }, heard: true });
+      },
+      timeout: (tx) => {
+        this.clientCounts.timedOut++;
+        tx.data.resolve({ res: local(408, 'Request Timeout'), heard: tx.data.heard });
+      },
+      transportError: (tx) => {
+        this.clientCounts.failed++;
+        tx.data.resolve({ res: local(503, 'Service Unavailable'), heard: tx.data.heard });
+      },
+      terminated: (tx) => { if (this.#clients.get(tx.data.key) === tx) this.#clients.delete(tx.data.key); },
+    };
+  }
+
+  /** What our requests say about a transport (its address is known once it listens). */
+  #local(t: Transport): LocalParts {
+    let l = this.#locals.get(t);
+    if (l === undefined) {
+      const sentBy = this.#sentBy(t);
+      l = { sentBy, contact: this.#contact(t), viaPrefix: `SIP/2.0/${t.name.toUpperCase()} ${sentBy};branch=` };
+      this.#locals.set(t, l);
+    }
+    return l;
   }
 
   /** Our Contact for a transport: <sip:gw@HOST:PORT;transport=X> */
@@ -617,6 +671,17 @@ export class SipEndpoint {
     return `${host.includes(':') ? `[${host}]` : host}:${t.local.port}`;
   }
 }
+
+interface ClientTxData {
+  t: Transport;
+  dest: Peer;
+  key: string;
+  /** some response (1xx too) came back */
+  heard: boolean;
+  resolve(r: { res: FinalResponse; heard: boolean }): void;
+}
+
+interface LocalParts { sentBy: string; contact: string; viaPrefix: string }
 
 interface CompletedHost {
   resend(r: CompletedResponse): void;

@@ -74,3 +74,72 @@ void t.test('the FIFO is compacted while entries keep coming, and tickets stay v
   t.equal(fired, 5000);
   t.end();
 });
+
+void t.test('cancelling the first entry moves the front past cancelled ones; the clock timer goes when the queue empties', (t) => {
+  const clock = new ManualClock();
+  const q = new ExpiryQueue(clock, 100);
+  const log: string[] = [];
+  const a = q.add(item(log, 'a'));
+  clock.advance(10);
+  const b = q.add(item(log, 'b'));
+  clock.advance(10);
+  q.add(item(log, 'c'));
+  q.cancel(b);
+  t.equal(q.size, 3, 'a cancelled entry behind the first stays until the front reaches it');
+  q.cancel(a);
+  t.equal(q.size, 1, 'the front moved past a and b');
+  t.equal(clock.pending, 1, 'the timer is not re-armed for a cancel');
+  clock.advance(80);
+  t.same(log, [], 'the timer armed for a wakes early, finds c not due and re-arms');
+  t.equal(clock.pending, 1);
+  clock.advance(20);
+  t.same(log, ['c'], 'c at its own deadline');
+  const d = q.add(item(log, 'd'));
+  q.cancel(d);
+  t.equal(q.size, 0);
+  t.equal(clock.pending, 0, 'no timer once empty');
+  clock.advance(1000);
+  t.same(log, ['c']);
+  t.end();
+});
+
+void t.test('an entry may add to and cancel in its own queue while it fires: one timer, re-armed once', (t) => {
+  const clock = new ManualClock();
+  const q = new ExpiryQueue(clock, 100);
+  const log: string[] = [];
+  let b = -1;
+  q.add({
+    expire: () => {
+      log.push('a');
+      q.cancel(b);
+      q.add(item(log, 'd'));
+      t.equal(clock.pending, 0, 'not armed while firing');
+    },
+  });
+  clock.advance(10);
+  b = q.add(item(log, 'b'));
+  clock.advance(10);
+  q.add(item(log, 'c'));
+  clock.advance(80);
+  t.same(log, ['a']);
+  t.equal(clock.pending, 1, 'armed once, for c');
+  t.equal(q.size, 2, 'b, cancelled at the front while firing, is gone');
+  clock.advance(20);
+  t.same(log, ['a', 'c']);
+  clock.advance(80);
+  t.same(log, ['a', 'c', 'd'], 'd 100 after it was added');
+  t.end();
+});
+
+void t.test('a queue with its own fire function serves one kind of timer of objects that wait in several queues', (t) => {
+  const clock = new ManualClock();
+  const log: string[] = [];
+  const x = { name: 'x' };
+  const short = new ExpiryQueue<{ name: string }>(clock, 10, 0, (o) => { log.push(`short ${o.name}`); });
+  const long = new ExpiryQueue<{ name: string }>(clock, 20, 0, (o) => { log.push(`long ${o.name}`); });
+  short.add(x);
+  long.add(x);
+  clock.advance(20);
+  t.same(log, ['short x', 'long x']);
+  t.end();
+});
