@@ -24,7 +24,7 @@ import { InviteServerTransaction } from './invite-server-transaction.ts';
 import type { ParseError } from './parse-error.ts';
 import { responseDestination, stampVia } from './received.ts';
 import { checkRequest, isRejection } from './request-checks.ts';
-import { isFailure, resolveTargets } from './rfc3263.ts';
+import { isFailure, planFor, resolveTargets } from './rfc3263.ts';
 import type { CheckedRequest, Rejection } from './request-checks.ts';
 import { buildResponse, reasonPhrase } from './response-builder.ts';
 import { serialize } from './serializer.ts';
@@ -528,8 +528,27 @@ export class SipEndpoint {
 
   // ---- outgoing ----
 
-  async sendRequest(spec: OutgoingRequestSpec): Promise<FinalResponse> {
+  sendRequest(spec: OutgoingRequestSpec): Promise<FinalResponse> {
     const hop = spec.nextHop ?? this.#opts.outboundProxy ?? spec.requestUri;
+    // A numeric next hop (an in-dialog request to a Contact such as sip:alice@192.0.2.1:5060) has
+    // one target and needs no DNS (RFC 3263 §4.1, §4.2; planFor): one transaction at once, no await.
+    const plan = planFor(hop);
+    if (!(plan instanceof UriError) && plan.kind === 'address' && plan.numeric && plan.transport !== 'ws' && plan.transport !== 'wss') {
+      const t = this.#transportFor(plan.transport, plan.host);
+      if (t !== undefined) {
+        return new Promise((resolve) => { this.#attempt(spec, t, { address: plan.host, port: plan.port, name: plan.domain }, resolve); });
+      }
+    }
+    return this.#resolveAndSend(spec, hop);
+  }
+
+  #transportFor(name: TransportName, address: string): Transport | undefined {
+    const family = isIP(address) === 6 ? 6 : 4;
+    for (const x of this.#transports) if (x.name === name && x.family === family) return x;
+    return undefined;
+  }
+
+  async #resolveAndSend(spec: OutgoingRequestSpec, hop: string): Promise<FinalResponse> {
     const direct = targetOf(hop);
     if (direct instanceof UriError) throw new TypeError(`sendRequest: ${direct.detail}`);
     // A WebSocket client is reached over the connection it opened, by its alias (ws-transport.ts);
@@ -550,10 +569,12 @@ export class SipEndpoint {
     const same = { ...spec, fromTag: spec.fromTag ?? randomHex(6), cseq: spec.cseq ?? this.#cseq++ };
     let last = local(503, 'Service Unavailable');
     for (const target of located.targets) {
-      const t = this.#transports.find((x) => x.name === target.transport && (ws || x.family === (isIP(target.address) === 6 ? 6 : 4)));
+      const t = ws ? this.#transports.find((x) => x.name === target.transport) : this.#transportFor(target.transport, target.address);
       if (!t) continue;
       same.callId ??= `${randomHex(12)}@${this.#sentBy(t)}`;
-      const { res, heard } = await this.#attempt(same, t, { address: target.address, port: target.port, name: target.domain });
+      const { res, heard } = await new Promise<{ res: FinalResponse; heard: boolean }>((resolve) => {
+        this.#attempt(same, t, { address: target.address, port: target.port, name: target.domain }, (r, h) => { resolve({ res: r, heard: h }); });
+      });
       if (!isFailure(res, heard)) return res;
       this.#log.debug({ target, status: res.status, local: res.local }, 'sip: next hop failed; trying the next one (RFC 3263 §4.3)');
       last = res;
@@ -561,19 +582,18 @@ export class SipEndpoint {
     return last;
   }
 
-  /** One client transaction to one target; `heard`: some response (1xx too) came back. */
-  #attempt(spec: OutgoingRequestSpec, t: Transport, dest: Peer): Promise<{ res: FinalResponse; heard: boolean }> {
+  /** One client transaction to one target; `done` hears its final response (or local 408/503)
+   * and whether some response (1xx too) came back. */
+  #attempt(spec: OutgoingRequestSpec, t: Transport, dest: Peer, done: (res: FinalResponse, heard: boolean) => void): void {
     const method = spec.method.toUpperCase();
     const branch = `${MAGIC_COOKIE}${randomHex(10)}`;
     const bytes = this.#requestBytes(spec, method, branch, t);
     const key = clientKey(branch, method);
-    return new Promise((resolve) => {
-      const data: ClientTxData = { t, dest, key, heard: false, resolve };
-      const tx = new NonInviteClientTransaction(t.reliable ? this.#nictReliable : this.#nictUnreliable, bytes, data);
-      this.#clients.set(key, tx);
-      this.clientCounts.started++;
-      tx.start();
-    });
+    const data: ClientTxData = { t, dest, key, heard: false, done };
+    const tx = new NonInviteClientTransaction(t.reliable ? this.#nictReliable : this.#nictUnreliable, bytes, data);
+    this.#clients.set(key, tx);
+    this.clientCounts.started++;
+    tx.start();
   }
 
   /**
@@ -633,17 +653,15 @@ export class SipEndpoint {
         d.heard = true;
         if (res.status < 200) return;
         this.clientCounts.answered++;
-        const fields: Array<[string, string]> = [];
-        for (let i = 0; i < res.headers.size; i++) fields.push([res.headers.nameAt(i), res.headers.valueAt(i)]);
-        d.resolve({ res: { status: res.status, reason: res.reason, headers: fields }, heard: true });
+        d.done(new ReceivedFinal(res), true);
       },
       timeout: (tx) => {
         this.clientCounts.timedOut++;
-        tx.data.resolve({ res: local(408, 'Request Timeout'), heard: tx.data.heard });
+        tx.data.done(local(408, 'Request Timeout'), tx.data.heard);
       },
       transportError: (tx) => {
         this.clientCounts.failed++;
-        tx.data.resolve({ res: local(503, 'Service Unavailable'), heard: tx.data.heard });
+        tx.data.done(local(503, 'Service Unavailable'), tx.data.heard);
       },
       terminated: (tx) => { if (this.#clients.get(tx.data.key) === tx) this.#clients.delete(tx.data.key); },
     };
@@ -678,7 +696,39 @@ interface ClientTxData {
   key: string;
   /** some response (1xx too) came back */
   heard: boolean;
-  resolve(r: { res: FinalResponse; heard: boolean }): void;
+  done(res: FinalResponse, heard: boolean): void;
+}
+
+/**
+ * A final response received, as the endpoint's API gives it: the header fields are decoded into
+ * [name, value] pairs when first read (a NOTIFY's 200 is mostly judged by its status alone).
+ */
+class ReceivedFinal implements FinalResponse {
+  readonly status: number;
+  readonly reason: string;
+  #res: SipResponse | undefined;
+  #fields: Array<[string, string]> | undefined;
+
+  constructor(res: SipResponse) {
+    this.status = res.status;
+    this.reason = res.reason;
+    this.#res = res;
+  }
+
+  get headers(): Array<[string, string]> {
+    if (this.#fields === undefined) {
+      const h = (this.#res as SipResponse).headers;
+      const fields: Array<[string, string]> = [];
+      for (let i = 0; i < h.size; i++) fields.push([h.nameAt(i), h.valueAt(i)]);
+      this.#fields = fields;
+      this.#res = undefined;
+    }
+    return this.#fields;
+  }
+
+  toJSON(): FinalResponse {
+    return { status: this.status, reason: this.reason, headers: this.headers };
+  }
 }
 
 interface LocalParts { sentBy: string; contact: string; viaPrefix: string }
