@@ -20,14 +20,17 @@ export class MemoryBus implements Bus {
 
   publish(subject: string, data: unknown): void {
     if (this.#closed) throw new BusError('closed', 'bus is closed');
-    const groups = new Map<string, Sub[]>();
+    // Queue groups are collected only when one matches (a publish per NOTIFY of a fan-out).
+    let groups: Map<string, Sub[]> | undefined;
     for (const s of this.#subs) {
       if (!(s.subject === subject || (s.prefix !== undefined && subject.startsWith(s.prefix)))) continue;
       if (s.queue === undefined) { this.#deliver(s, data, subject); continue; }
+      groups ??= new Map();
       const g = groups.get(s.queue);
       if (g) g.push(s); else groups.set(s.queue, [s]);
     }
-    for (const [q, members] of groups) this.#deliver(this.#pick(`${subject}\0${q}`, members), data, subject);
+    if (groups === undefined) return;
+    for (const [q, members] of groups) this.#deliver(members.length === 1 ? members[0] as Sub : this.#pick(`${subject}\0${q}`, members), data, subject);
   }
 
   subscribe(subject: string, handler: (data: unknown, subject: string) => void, opts: { queue?: string } = {}): Subscription {

@@ -10,7 +10,7 @@ import type {
 import { SUBJECTS } from '../bus/subjects.ts';
 import type { Logger } from '../log.ts';
 import type {
-  ClientSubscription, FinalResponse, IncomingRequest, IncomingSubscribe, ServerSubscription, SipEndpoint, SubscribeDecision, SubscriptionSnapshot,
+  ClientSubscription, FinalResponse, IncomingRequest, IncomingSubscribe, NotifySpec, ServerSubscription, SipEndpoint, SubscribeDecision, SubscriptionSnapshot,
 } from '../sip/endpoint.ts';
 import type { DialogState } from '../sip/dialog.ts';
 import { staleUnsubscribe } from '../sip/subscription-client.ts';
@@ -282,10 +282,16 @@ export function bindSipPresence(ctx: SipPresenceContext): SipPresenceBinding {
     return r === undefined ? { status: 481, reason: 'No dialog stored' } : resultOf(r);
   };
 
+  const notifyFailed = (err: unknown): void => { log.warn({ err }, 'presence NOTIFY failed'); };
   const sendNotify = (sub: ServerSubscription, n: WatcherNotify): void => {
+    const spec: NotifySpec = { state: n.state };
+    if (n.reason !== undefined) spec.reason = n.reason;
     const body = pidfBody(n);
-    sub.notify({ state: n.state, ...(n.reason !== undefined && { reason: n.reason }), ...(body !== undefined && { body, contentType: PIDF_TYPE }) })
-      .catch((err: unknown) => { log.warn({ err }, 'presence NOTIFY failed'); });
+    if (body !== undefined) {
+      spec.body = body;
+      spec.contentType = PIDF_TYPE;
+    }
+    sub.notify(spec).catch(notifyFailed);
   };
 
   // ---- watchers ----

@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import type { FinalResponse, IncomingRequest, OutgoingRequestSpec, ReplySpec } from './api-types.ts';
 import { acceptsRemoteSeq, addressUri, dialogId, inDialogRouting, routeSet } from './dialog.ts';
 import type { DialogState } from './dialog.ts';
-import { acceptList, formatEvent, formatSubscriptionState, parseEvent, parseExpires, sameEvent } from './event-headers.ts';
+import { acceptList, formatEvent, parseEvent, parseExpires, sameEvent } from './event-headers.ts';
 import type { EventHeader } from './event-headers.ts';
 import { HeaderValueError } from './header-value-error.ts';
 import { DeadlineWheel } from './deadline-wheel.ts';
@@ -360,28 +360,34 @@ class Subscription implements ServerSubscription {
   async #notify(n: NotifySpec, endReason: EndReason): Promise<FinalResponse> {
     if (this.#ended) return GONE;
     const s = this.state;
-    let state: string;
-    if (n.state === 'terminated') {
-      state = formatSubscriptionState({
-        state: 'terminated',
-        ...(n.reason !== undefined && { reason: n.reason }),
-        ...(n.retryAfter !== undefined && { retryAfter: n.retryAfter }),
-      });
-    } else {
+    // Subscription-State as formatSubscriptionState() writes it (state, reason, expires,
+    // retry-after), without an object per NOTIFY.
+    let state: string = n.state;
+    if (n.reason !== undefined) state += `;reason=${n.reason}`;
+    if (n.state !== 'terminated') {
       // "If the "Subscription-State" value is "active" or "pending", the notifier ... SHOULD include
       // an "expires" parameter ... the time remaining in the subscription" (RFC 6665 §4.2.2)
-      const remaining = Math.max(0, Math.ceil((this.#expiresAt - this.#shared.ctx.clock.now()) / 1000));
-      state = formatSubscriptionState({ state: n.state, expires: remaining, ...(n.reason !== undefined && { reason: n.reason }) });
+      state += `;expires=${Math.max(0, Math.ceil((this.#expiresAt - this.#shared.ctx.clock.now()) / 1000))}`;
+    } else if (n.retryAfter !== undefined) {
+      state += `;retry-after=${n.retryAfter}`;
     }
     const headers: Array<[string, string]> = [['Event', this.event], ['Subscription-State', state]];
     if (n.body !== undefined && n.body.length > 0 && n.contentType !== undefined) headers.push(['Content-Type', n.contentType]);
-    const routing = inDialogRouting(s);
     s.localSeq++;
-    const sending = this.#shared.ctx.send({
-      method: 'NOTIFY', requestUri: routing.requestUri, nextHop: routing.nextHop, route: routing.route,
+    const spec: OutgoingRequestSpec = {
+      method: 'NOTIFY', requestUri: s.remoteTarget, nextHop: s.remoteTarget,
       from: { uri: s.localUri }, to: { uri: s.remoteUri }, callId: s.callId, fromTag: s.localTag, toTag: s.remoteTag,
-      cseq: s.localSeq, contact: true, headers, ...(n.body !== undefined && { body: n.body }),
-    });
+      cseq: s.localSeq, contact: true, headers,
+    };
+    if (s.routeSet.length > 0) {
+      // Without a route set the request goes to the remote target (RFC 3261 §12.2.1.1): no routing object.
+      const routing = inDialogRouting(s);
+      spec.requestUri = routing.requestUri;
+      spec.nextHop = routing.nextHop;
+      spec.route = routing.route;
+    }
+    if (n.body !== undefined) spec.body = n.body;
+    const sending = this.#shared.ctx.send(spec);
     // A NOTIFY terminated ends the subscription (and the dialog) at once: a refresh that crosses it
     // gets a 481.
     if (n.state === 'terminated') this.#end(endReason);

@@ -41,6 +41,12 @@ export interface Transport {
    * or by peer.name as an alias) and fails otherwise.
    */
   send(bytes: Buffer, peer: Peer): Promise<void>;
+  /**
+   * send() without a promise, where the transport has it (UDP: a client transaction's request and
+   * its retransmissions, thousands a second in a presence fan-out): `failed(err, arg)` hears a
+   * failure reported later; a failure known at once throws (TransportError).
+   */
+  post?<A>(bytes: Buffer, peer: Peer, failed: (err: Error, arg: A) => void, arg: A): void;
 }
 
 /** Operational failure of a transport (connection refused, socket closed, ...). */

@@ -94,6 +94,13 @@ export class UdpTransport implements Transport {
     });
   }
 
+  post<A>(bytes: Buffer, peer: Peer, failed: (err: Error, arg: A) => void, arg: A): void {
+    if (isForbiddenDestination(peer.address)) throw new TransportError(`refusing to send to ${peer.address}`);
+    this.#socket.send(bytes, peer.port, peer.address, (err) => {
+      if (err) failed(new TransportError(`udp send to ${peer.address}:${peer.port} failed`, { cause: err }), arg);
+    });
+  }
+
   #receive(buf: Buffer, peer: Peer): void {
     try {
       const r = parseDatagram(buf);
