@@ -17,6 +17,8 @@ import type { Peer, Transport, TransportSink } from './transport.ts';
  */
 const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
 
+interface Posted { bytes: Buffer; peer: Peer; failed: (err: Error, arg: unknown) => void; arg: unknown }
+
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
 /**
@@ -94,12 +96,32 @@ export class UdpTransport implements Transport {
     });
   }
 
+  /**
+   * Datagrams posted in one turn of the event loop go out together, once the turn's callbacks and
+   * promise reactions have run (process.nextTick): on loopback the first of a burst wakes the
+   * receiver and the rest find it awake, where spaced sends each paid for a wake-up (14.4 vs 10-12
+   * µs per send and reply measured on the bench VM).
+   */
   post<A>(bytes: Buffer, peer: Peer, failed: (err: Error, arg: A) => void, arg: A): void {
     if (isForbiddenDestination(peer.address)) throw new TransportError(`refusing to send to ${peer.address}`);
-    this.#socket.send(bytes, peer.port, peer.address, (err) => {
-      if (err) failed(new TransportError(`udp send to ${peer.address}:${peer.port} failed`, { cause: err }), arg);
-    });
+    if (this.#posted.length === 0) process.nextTick(this.#flush);
+    this.#posted.push({ bytes, peer, failed: failed as (err: Error, arg: unknown) => void, arg });
   }
+
+  #posted: Posted[] = [];
+
+  readonly #flush = (): void => {
+    const posted = this.#posted;
+    this.#posted = [];
+    for (const p of posted) {
+      const fail = (err: unknown): void => { p.failed(new TransportError(`udp send to ${p.peer.address}:${p.peer.port} failed`, { cause: err }), p.arg); };
+      try {
+        this.#socket.send(p.bytes, p.peer.port, p.peer.address, (err) => { if (err) fail(err); });
+      } catch (err) {
+        fail(err);
+      }
+    }
+  };
 
   #receive(buf: Buffer, peer: Peer): void {
     try {
