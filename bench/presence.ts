@@ -22,6 +22,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { writeFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -188,6 +189,16 @@ class Profiler {
   }
 }
 
+/** Milliseconds of GC pauses on the main thread (PerformanceObserver 'gc' entries), and their count. */
+const gcTime = { ms: 0, count: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcTime.ms += e.duration;
+    gcTime.count++;
+    if (((e as unknown as { detail?: { kind?: number } }).detail)?.kind === 4) gcTime.major++; // NODE_PERFORMANCE_GC_MAJOR
+  }
+}).observe({ entryTypes: ['gc'] });
+
 /** Datagrams the kernel dropped for a full socket receive buffer, all sockets (Linux; 0 elsewhere). */
 async function udpDrops(): Promise<number> {
   try {
@@ -206,7 +217,7 @@ function gc(): void {
 
 const mib = (b: number): string => (b / 1024 / 1024).toFixed(1);
 
-interface Measured { notifies: number; seconds: number; cpuSeconds: number; retransmitted?: number; dropped?: number; uaSawAgain?: number; uaCpuSeconds?: number }
+interface Measured { notifies: number; seconds: number; cpuSeconds: number; gcMs?: number; gcs?: number; majors?: number; retransmitted?: number; dropped?: number; uaSawAgain?: number; uaCpuSeconds?: number }
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
@@ -277,6 +288,7 @@ async function main(): Promise<void> {
     const sent0 = counts.sent;
     const started0 = counts.started;
     const uaCpu0 = ua.cpu;
+    const gc0 = { ...gcTime };
     await profiler.start();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -299,6 +311,7 @@ async function main(): Promise<void> {
     return {
       notifies: total, seconds, cpuSeconds: (c.user + c.system) / 1e6, retransmitted: (counts.sent - sent0) - (counts.started - started0),
       dropped: (await udpDrops()) - drops0, uaSawAgain: ua.again - again0, uaCpuSeconds: (ua.cpu - uaCpu0) / 1e6,
+      gcMs: gcTime.ms - gc0.ms, gcs: gcTime.count - gc0.count, majors: gcTime.major - gc0.major,
     };
   }
 
@@ -309,6 +322,7 @@ async function main(): Promise<void> {
       `${((m.cpuSeconds / m.seconds) * 100).toFixed(0)} %`, ((m.cpuSeconds * 1e6) / m.notifies).toFixed(1),
       Math.round(m.notifies / m.cpuSeconds).toLocaleString('en'), m.retransmitted?.toLocaleString('en') ?? '—', m.uaSawAgain?.toLocaleString('en') ?? '—', m.dropped?.toLocaleString('en') ?? '—',
       m.uaCpuSeconds === undefined ? '—' : `${((m.uaCpuSeconds / m.seconds) * 100).toFixed(0)} %`,
+      m.gcMs === undefined ? '—' : `${((m.gcMs * 1000) / m.notifies).toFixed(1)} (${m.gcs} GCs, ${m.majors} major)`,
     ]);
   };
   // The memory baseline: everything started, nothing subscribed, after a GC. (It used to be taken
@@ -370,6 +384,7 @@ async function main(): Promise<void> {
     await sleep(10);
     for (let r = 0; r < repeat; r++) {
       out = 0;
+      const gc0 = { ...gcTime };
       await profiler.start();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
@@ -382,7 +397,9 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - t0) / 1000;
       const c = process.cpuUsage(cpu0);
       await profiler.stop(`core-${r}`);
-      row(`core only, ${users.toLocaleString('en')} users × 10 (no SIP)`, { notifies: total, seconds, cpuSeconds: (c.user + c.system) / 1e6 });
+      row(`core only, ${users.toLocaleString('en')} users × 10 (no SIP)`, {
+        notifies: total, seconds, cpuSeconds: (c.user + c.system) / 1e6, gcMs: gcTime.ms - gc0.ms, gcs: gcTime.count - gc0.count, majors: gcTime.major - gc0.major,
+      });
     }
     core.stop();
     await cstore.close();
@@ -390,10 +407,10 @@ async function main(): Promise<void> {
   }
 
   console.log(`\nPresence fan-out — Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'}; Parley in one process (one thread), watchers in another; sqlite store\n`);
-  console.log('| scenario | NOTIFYs | seconds | NOTIFY/s | Parley CPU | CPU µs/NOTIFY | NOTIFY/s per core | NOTIFYs resent | seen again by UA | UDP drops | UA CPU |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| scenario | NOTIFYs | seconds | NOTIFY/s | Parley CPU | CPU µs/NOTIFY | NOTIFY/s per core | NOTIFYs resent | seen again by UA | UDP drops | UA CPU | GC pause µs/NOTIFY |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  console.log('\n(Parley CPU: process.cpuUsage of the Parley process over the run, all its threads — GC helpers included — so it can exceed 100 %; NOTIFY/s per core = 1 s / CPU per NOTIFY; NOTIFYs resent: retransmissions by Parley (Timer E); seen again by UA: duplicates the UA answered again; UDP drops: RcvbufErrors of /proc/net/snmp over the run, every socket of the machine; UA CPU: that of the watcher process over the run.)');
+  console.log('\n(Parley CPU: process.cpuUsage of the Parley process over the run, all its threads — GC helpers included — so it can exceed 100 %; NOTIFY/s per core = 1 s / CPU per NOTIFY; NOTIFYs resent: retransmissions by Parley (Timer E); seen again by UA: duplicates the UA answered again; UDP drops: RcvbufErrors of /proc/net/snmp over the run, every socket of the machine; UA CPU: that of the watcher process over the run; GC pause: main-thread GC time (PerformanceObserver) per NOTIFY, GC helper threads not counted.)');
   console.log(`\nSetting up ${many.length.toLocaleString('en')} watcher subscriptions (SUBSCRIBE, 200, NOTIFY, 200): ${subSeconds.toFixed(1)} s (${Math.round(many.length / subSeconds).toLocaleString('en')}/s)`);
   console.log('\n| live watcher subscriptions | added | RSS before | RSS after | per subscription (RSS) | JS heap before | JS heap after | per subscription (JS heap) |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
