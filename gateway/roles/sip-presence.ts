@@ -10,9 +10,10 @@ import type {
 import { SUBJECTS } from '../bus/subjects.ts';
 import type { Logger } from '../log.ts';
 import type {
-  ClientSubscription, FinalResponse, IncomingRequest, IncomingSubscribe, NotifySpec, ServerSubscription, SipEndpoint, SubscribeDecision, SubscriptionSnapshot,
+  ClientSubscription, EndReason, FinalResponse, IncomingRequest, IncomingSubscribe, NotifySpec, ServerSubscription, SipEndpoint, SubscribeDecision, SubscriptionSnapshot,
 } from '../sip/endpoint.ts';
 import type { DialogState } from '../sip/dialog.ts';
+import { flat } from '../sip/compact-string.ts';
 import { staleUnsubscribe } from '../sip/subscription-client.ts';
 import { serialize } from '../xmpp/xml-serialize.ts';
 
@@ -234,15 +235,25 @@ export function bindSipPresence(ctx: SipPresenceContext): SipPresenceBinding {
     }),
   ];
 
-  /** Serves a watcher dialog from now on: NOTIFY commands find it under `key`; its end is told to the core. */
+  /** A watcher dialog ended: it is forgotten here and the core is told (one handler for all dialogs). */
+  const ended = (why: EndReason, sub: ServerSubscription): void => {
+    const key = sub.label;
+    if (key === undefined) return;
+    if (watchers.get(key) === sub) watchers.delete(key);
+    const ev: WatcherEndedEvent = { key, why };
+    bus.publish(SUBJECTS.watcherEnded, ev);
+  };
+
+  /**
+   * Serves a watcher dialog from now on: NOTIFY commands find it under `key` (kept flat, and as the
+   * subscription's label rather than in a closure per dialog); its end is told to the core.
+   */
   const track = (key: string, sub: ServerSubscription): void => {
     if (watchers.get(key) === sub) return;
-    watchers.set(key, sub);
-    sub.onEnded((why) => {
-      if (watchers.get(key) === sub) watchers.delete(key);
-      const ev: WatcherEndedEvent = { key, why };
-      bus.publish(SUBJECTS.watcherEnded, ev);
-    });
+    const flatKey = flat(key);
+    watchers.set(flatKey, sub);
+    sub.label = flatKey;
+    sub.onEnded(ended);
   };
 
   // A dialog opened before a restart goes back into the dialog layer, so its refreshes are answered

@@ -80,8 +80,8 @@ export class NonInviteClientTransaction<D = unknown> {
   readonly #queues: NictQueues;
   /** the request, for retransmissions; dropped once a final response came */
   #request: Buffer | undefined;
+  /** the current Timer E interval (its queue: queues.e(#intervalE)) */
   #intervalE: number;
-  #queueE: ExpiryQueue<AnyNict> | undefined;
   #ticketE = -1;
   #ticketF = -1;
   #ticketK = -1;
@@ -145,8 +145,7 @@ export class NonInviteClientTransaction<D = unknown> {
   }
 
   #armE(): void {
-    this.#queueE = this.#queues.e(this.#intervalE);
-    this.#ticketE = this.#queueE.add(this);
+    this.#ticketE = this.#queues.e(this.#intervalE).add(this);
   }
 
   /** Timer E fired (called by its queue). */
@@ -188,7 +187,7 @@ export class NonInviteClientTransaction<D = unknown> {
   }
 
   #cancelE(): void {
-    if (this.#ticketE >= 0) this.#queueE?.cancel(this.#ticketE);
+    if (this.#ticketE >= 0) this.#queues.e(this.#intervalE).cancel(this.#ticketE);
     this.#ticketE = -1;
   }
 

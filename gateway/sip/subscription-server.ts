@@ -12,6 +12,7 @@ import type { DialogState } from './dialog.ts';
 import { acceptList, formatEvent, parseEvent, parseExpires, sameEvent } from './event-headers.ts';
 import type { EventHeader } from './event-headers.ts';
 import { HeaderValueError } from './header-value-error.ts';
+import { flat, intern } from './compact-string.ts';
 import { DeadlineWheel } from './deadline-wheel.ts';
 import type { TimerValues } from './timers.ts';
 
@@ -79,6 +80,8 @@ export interface NotifySpec {
 
 export type EndReason = 'expired' | 'terminated' | 'notify-failed';
 
+type EndedCb = (why: EndReason, sub: ServerSubscription) => void;
+
 export interface ServerSubscription {
   readonly id: string;
   /** Event header value (type and id) */
@@ -96,8 +99,11 @@ export interface ServerSubscription {
   notify(n: NotifySpec): Promise<FinalResponse>;
   /** expired unrefreshed: the final NOTIFY terminated;reason=timeout is sent, then cb is called */
   onExpired(cb: () => void): void;
-  /** any end: expiry, a NOTIFY terminated, or a NOTIFY answered 481/408 */
-  onEnded(cb: (why: EndReason) => void): void;
+  /** any end: expiry, a NOTIFY terminated, or a NOTIFY answered 481/408; `sub` is this subscription
+   * (one callback may serve many) */
+  onEnded(cb: (why: EndReason, sub: ServerSubscription) => void): void;
+  /** free for the caller: e.g. the key it keeps the subscription under (no closure per dialog) */
+  label: string | undefined;
   /** the dialog as data, for Notifier.restore in another process */
   snapshot(): SubscriptionSnapshot;
 }
@@ -187,7 +193,7 @@ export class Notifier {
       const decision = await handler({ request: req, event: formatEvent(event), expires, accept, subscription: sub, snapshot });
       const granted = Math.min(decision.expires ?? expires, expires);
       if (decision.status >= 200 && decision.status < 300) {
-        if (contact !== undefined) sub.state.remoteTarget = contact;
+        if (contact !== undefined) sub.state.remoteTarget = intern(contact);
         sub.refreshed(granted);
       }
       return this.#reply(req, decision, granted, sub);
@@ -235,13 +241,14 @@ export class Notifier {
   }
 
   #add(state: DialogState, event: EventHeader, requestUri: string): Subscription {
-    const id = dialogId(state.callId, state.localTag, state.remoteTag);
+    compact(state);
+    const id = flat(dialogId(state.callId, state.localTag, state.remoteTag));
     let shared = event;
     if (event.id === undefined) {
       shared = this.#events.get(event.type) ?? event;
       this.#events.set(event.type, shared);
     }
-    const sub = new Subscription(this.#shared, id, state, shared, requestUri);
+    const sub = new Subscription(this.#shared, id, state, shared, intern(requestUri));
     this.#dialogs.set(id, sub);
     return sub;
   }
@@ -275,6 +282,25 @@ export class Notifier {
   }
 }
 
+/** The empty route set of every dialog without one (never mutated: the state's route set is replaced, not changed). */
+const NO_ROUTES: string[] = [];
+
+/**
+ * A new dialog's state in its cheapest form, for the life of the subscription (a gateway keeps one
+ * per roster contact): the URIs shared with every other dialog of the same watcher, Contact or
+ * watched user, the Call-ID and tags flat instead of slices of the parsed SUBSCRIBE's header
+ * values, one shared empty route set.
+ */
+function compact(s: DialogState): void {
+  s.callId = flat(s.callId);
+  s.localTag = flat(s.localTag);
+  s.remoteTag = flat(s.remoteTag);
+  s.localUri = intern(s.localUri);
+  s.remoteUri = intern(s.remoteUri);
+  s.remoteTarget = intern(s.remoteTarget);
+  if (s.routeSet.length === 0) s.routeSet = NO_ROUTES;
+}
+
 function snapshotOf(s: DialogState, event: string, requestUri: string): SubscriptionSnapshot {
   return {
     callId: s.callId, localTag: s.localTag, remoteTag: s.remoteTag, localUri: s.localUri, remoteUri: s.remoteUri,
@@ -296,7 +322,9 @@ class Subscription implements ServerSubscription {
   /** the Request-URI of the creating SUBSCRIBE, when it differs from the To URI */
   readonly #requestUri: string | undefined;
   #expired: (() => void) | Array<() => void> | undefined;
-  #endedCbs: ((why: EndReason) => void) | Array<(why: EndReason) => void> | undefined;
+  #endedCbs: EndedCb | EndedCb[] | undefined;
+  label: string | undefined;
+  /** clock ms, whole (a small integer, not a heap number per dialog) */
   #expiresAt = 0;
   #ended = false;
   /** the subscription duration (RFC 6665 §4.2.1.1: the "Expires" granted): its ticket in the wheel */
@@ -326,7 +354,7 @@ class Subscription implements ServerSubscription {
   /** Ends the subscription (NOTIFY terminated;reason=timeout) in `ms`; `expires=` counts down to `announcedMs`. */
   expireIn(ms: number, announcedMs = ms): void {
     const now = this.#shared.ctx.clock.now();
-    this.#expiresAt = now + Math.max(0, announcedMs);
+    this.#expiresAt = Math.floor(now + Math.max(0, announcedMs));
     this.#cancelExpiry();
     this.#expiry = this.#shared.wheel.add(this, now + Math.max(0, ms));
   }
@@ -341,7 +369,7 @@ class Subscription implements ServerSubscription {
   }
 
   onExpired(cb: () => void): void { this.#expired = more(this.#expired, cb); }
-  onEnded(cb: (why: EndReason) => void): void { this.#endedCbs = more(this.#endedCbs, cb); }
+  onEnded(cb: EndedCb): void { this.#endedCbs = more(this.#endedCbs, cb); }
 
   /** Called by the wheel. */
   expire(): void {
@@ -412,7 +440,7 @@ class Subscription implements ServerSubscription {
     this.#ended = true;
     this.#cancelExpiry();
     this.#shared.forget(this);
-    each(this.#endedCbs, (cb) => { cb(why); });
+    each(this.#endedCbs, (cb) => { cb(why, this); });
   }
 
   drop(): void {
