@@ -311,6 +311,43 @@ void t.test('notifier: a 481 to a NOTIFY ends the subscription (RFC 6665 §4.2.2
   t.equal(server!.ended, true);
 });
 
+void t.test('notifier over UDP: NOTIFYs sent in one turn leave in CSeq order, an unanswered one is retransmitted on Timer E and ends the subscription on Timer F (408, notify-failed), onEnded gets the subscription and its label (RFC 3261 §17.1.2.2, RFC 6665 §4.2.2)', async (t) => {
+  // T1 20 ms: E at 20, 40, 80 then every T2 = 80 ms; F at 64*T1 = 1,280 ms.
+  const { ep, udp } = await endpoint(t, { allowEvents: ['presence'], timers: { T1: 20, T2: 80, T4: 100 } });
+  const peer = await udpPeer(t);
+  let server: ServerSubscription | undefined;
+  const ended: Array<[string, string | undefined]> = [];
+  const onEnded = (why: string, sub: ServerSubscription): void => { ended.push([why, sub.label]); };
+  ep.onSubscribe(() => ({ status: 200, onAccepted: (sub) => { server = sub; sub.label = 'key-1'; sub.onEnded(onEnded); } }));
+  await peer.send(raw('SUBSCRIBE', 'sip:bob@example.com', peer.port, [
+    'From: <sip:w@example.net>;tag=w1', 'To: <sip:bob@example.com>', 'Call-ID: burst@x', 'CSeq: 1 SUBSCRIBE',
+    `Contact: <sip:w@127.0.0.1:${peer.port}>`, 'Event: presence',
+  ]), udp);
+  t.ok(await until(() => server !== undefined));
+  const sent = [1, 2, 3, 4, 5].map((i) => server!.notify({ state: 'active', contentType: 'application/pidf+xml', body: Buffer.from(`<n${i}/>`) }));
+  const cseqOf = (m: SipRequest): number => Number(m.headers.first('cseq')!.split(' ')[0]);
+  const firstCopies = (): SipRequest[] => {
+    const seen = new Set<number>();
+    return requests(peer, 'NOTIFY').filter((m) => !seen.has(cseqOf(m)) && seen.add(cseqOf(m)) !== undefined);
+  };
+  t.ok(await until(() => firstCopies().length === 5), 'five NOTIFYs');
+  const cseqs = firstCopies().map(cseqOf);
+  t.same(cseqs, [...cseqs].sort((a, b) => a - b), 'in CSeq order on the wire');
+  t.equal(new Set(cseqs).size, 5, 'one CSeq each');
+  t.same(firstCopies().map((m) => m.body.toString()), ['<n1/>', '<n2/>', '<n3/>', '<n4/>', '<n5/>'], 'bodies in the order they were sent');
+  for (const m of firstCopies().slice(0, 4)) await answer(peer, m, 200, udp, { toTag: 'w1' });
+  for (const p of sent.slice(0, 4)) t.equal((await p).status, 200);
+  const last = cseqs[4]!;
+  const answeredCopies = (): number => requests(peer, 'NOTIFY').filter((m) => cseqOf(m) !== last).length;
+  await new Promise((r) => setTimeout(r, 30)); // copies sent before the 200s were read land
+  const copiesWhenAnswered = answeredCopies();
+  t.ok(await until(() => requests(peer, 'NOTIFY').filter((m) => cseqOf(m) === last).length >= 4, 1000), 'the unanswered NOTIFY is retransmitted (Timer E)');
+  t.equal((await sent[4]!).status, 408, 'Timer F: 408');
+  t.same(ended, [['notify-failed', 'key-1']], 'the subscription ended, its label with it');
+  t.equal(server!.ended, true);
+  t.equal(answeredCopies(), copiesWhenAnswered, 'answered NOTIFYs: no retransmission once their 200 came');
+});
+
 void t.test('notifier: a restored subscription answers its refresh (200, then the caller NOTIFYs the current state), routes by the stored route set, and expires with NOTIFY terminated;reason=timeout (RFC 6665 §4.2.1.2, §4.2.2)', async (t) => {
   const { ep, udp } = await endpoint(t, { allowEvents: ['presence'] });
   const peer = await udpPeer(t);
