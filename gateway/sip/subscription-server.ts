@@ -385,8 +385,22 @@ class Subscription implements ServerSubscription {
     return this.#notify(n, 'terminated');
   }
 
-  async #notify(n: NotifySpec, endReason: EndReason): Promise<FinalResponse> {
-    if (this.#ended) return GONE;
+  #notify(n: NotifySpec, endReason: EndReason): Promise<FinalResponse> {
+    if (this.#ended) return Promise.resolve(GONE);
+    let sending: Promise<FinalResponse>;
+    try {
+      sending = this.#shared.ctx.send(this.#request(n));
+    } catch (err) {
+      sending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    // A NOTIFY terminated ends the subscription (and the dialog) at once: a refresh that crosses it
+    // gets a 481.
+    if (n.state === 'terminated') this.#end(endReason);
+    return this.#outcome(sending);
+  }
+
+  /** The NOTIFY request (the next local CSeq); built apart so that nothing of it waits with the response. */
+  #request(n: NotifySpec): OutgoingRequestSpec {
     const s = this.state;
     // Subscription-State as formatSubscriptionState() writes it (state, reason, expires,
     // retry-after), without an object per NOTIFY.
@@ -415,10 +429,10 @@ class Subscription implements ServerSubscription {
       spec.route = routing.route;
     }
     if (n.body !== undefined) spec.body = n.body;
-    const sending = this.#shared.ctx.send(spec);
-    // A NOTIFY terminated ends the subscription (and the dialog) at once: a refresh that crosses it
-    // gets a 481.
-    if (n.state === 'terminated') this.#end(endReason);
+    return spec;
+  }
+
+  async #outcome(sending: Promise<FinalResponse>): Promise<FinalResponse> {
     let r: FinalResponse;
     try {
       r = await sending;

@@ -57,6 +57,9 @@ export class TransportError extends Error {
 /** "never send to a broadcast address" (RFC 4475 bcast): limited broadcast and multicast. */
 export function isForbiddenDestination(address: string): boolean {
   if (address === '255.255.255.255' || address === '0.0.0.0' || address === '::') return true;
-  const first = Number(address.split('.', 1)[0]);
-  return (!address.includes(':') && first >= 224) || /^ff/i.test(address);
+  // /^ff/i (IPv6 multicast), without a regular expression or an array per datagram sent
+  if ((address.charCodeAt(0) | 0x20) === 0x66 && (address.charCodeAt(1) | 0x20) === 0x66) return true;
+  if (address.includes(':')) return false;
+  const dot = address.indexOf('.');
+  return Number(dot < 0 ? address : address.slice(0, dot)) >= 224;
 }
