@@ -93,25 +93,26 @@ t.test('a 403 to the SUBSCRIBE → unsubscribed, and nothing is kept', async (t)
   t.same(await r.store.listOutgoing(), []);
 });
 
-t.test('NOTIFY terminated;reason=rejected after an open document → unsubscribed, then unavailable from each resource shown online (RFC 6121 §3.2.2)', async (t) => {
+/** bob subscribed to alice, who is shown online (resource t1); the stanzas so far cleared. */
+async function aliceOnline(t: Test): Promise<ReturnType<typeof rig>> {
   const r = rig(t);
   r.fromXmpp({ type: 'subscribe', from: 'bob@xmpp.test', to: 'alice@corp.test' });
   await tick();
   r.notifyEvent(r.commands[0]!, 'active', PIDF('At lunch'));
   await tick();
   r.stanzas.length = 0;
+  return r;
+}
+
+t.test('NOTIFY terminated;reason=rejected after an open document → unsubscribed, then unavailable from each resource shown online (RFC 6121 §3.2.2)', async (t) => {
+  const r = await aliceOnline(t);
   r.notifyEvent(r.commands[0]!, 'terminated', new Uint8Array(), { reason: 'rejected' });
   await tick(10);
   t.same(r.stanzas.map((s) => [s.attrs.type, s.attrs.from]), [['unsubscribed', 'alice@corp.test'], ['unavailable', 'alice@corp.test/t1']]);
 });
 
 t.test('XMPP unsubscribe of a confirmed subscription → unavailable from the resources shown online (RFC 6121 §3.3.3)', async (t) => {
-  const r = rig(t);
-  r.fromXmpp({ type: 'subscribe', from: 'bob@xmpp.test', to: 'alice@corp.test' });
-  await tick();
-  r.notifyEvent(r.commands[0]!, 'active', PIDF('At lunch'));
-  await tick();
-  r.stanzas.length = 0;
+  const r = await aliceOnline(t);
   r.fromXmpp({ type: 'unsubscribe', from: 'bob@xmpp.test', to: 'alice@corp.test' });
   await tick(10);
   t.same(r.stanzas.map((s) => [s.attrs.type, s.attrs.from]), [['unavailable', 'alice@corp.test/t1']]);
