@@ -107,7 +107,7 @@ export class Watchers {
     if (!approved) return;
     const current = await this.#current(owner);
     const i = current.resources.findIndex((r) => r.resource === resource.resource);
-    if (i < 0 || JSON.stringify(current.resources[i]) !== JSON.stringify(resource)) {
+    if (i < 0 || !sameValue(current.resources[i], resource)) {
       await this.#d.store.setXmppPresence(owner, resource.resource, resource);
       if (i < 0) current.resources.push(resource);
       else current.resources[i] = resource;
@@ -219,4 +219,28 @@ export class Watchers {
     const xmpp = xmppPresenceToPidfModel({ entity, resources, now: new Date().toISOString() });
     return { ...out, pidf: buildPidf(composePidf(xmpp, this.#d.publishedOf?.(target) ?? [])) };
   }
+}
+
+/**
+ * Two JSON values are equal (what comparing their JSON.stringify meant, without building two
+ * strings per presence stanza of a fan-out; properties compared by name, not in order).
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let defined = 0;
+  for (const k in x) {
+    if (x[k] === undefined) continue;
+    defined++;
+    if (!sameValue(x[k], y[k])) return false;
+  }
+  for (const k in y) if (y[k] !== undefined) defined--;
+  return defined === 0;
 }
