@@ -385,12 +385,16 @@ export class SipEndpoint {
     const invite = method === 'INVITE';
     /** set when a completed UDP non-INVITE transaction gave way to its compact record */
     let record: CompletedResponse | undefined;
+    const failed = (err: unknown): void => {
+      this.#log.debug({ err, dest }, 'sip: response not sent');
+      tx.transportError();
+      if (record !== undefined) this.#completedHost.forget(record);
+    };
+    // Responses made in one turn (a burst of datagrams read together) leave together, as requests
+    // do: one wake-up of the peer instead of one per response.
     const send = (bytes: Buffer): void => {
-      t.send(bytes, dest).catch((err: unknown) => {
-        this.#log.debug({ err, dest }, 'sip: response not sent');
-        tx.transportError();
-        if (record !== undefined) this.#completedHost.forget(record);
-      });
+      if (t.post !== undefined) t.post(bytes, dest, failed, undefined);
+      else t.send(bytes, dest).catch(failed);
     };
     const terminated = (): void => {
       if (this.#servers.get(key) === tx) this.#servers.delete(key);
