@@ -69,17 +69,11 @@ export class Watchers {
     const watcher = this.#d.sipUriOfJid(watcherJid, watcherParts.domain) ?? req.watcher;
     const approved = await store.isApproved(target, watcher);
     const current = await this.#current(target);
-    const { resources } = current;
     let immediate: WatcherNotify | undefined;
-    const actions = afterAccept(c.kind, approved, resources.length > 0);
+    const actions = afterAccept(c.kind, approved, current.resources.length > 0);
     for (const a of actions) {
       if (a.type === 'notify') {
-        // The user's current document, as every NOTIFY of a change gets it (#forDialogs): built
-        // and serialised once, not once per SUBSCRIBE (100,000 subscriptions to 10,000 users made
-        // 100,000 PIDF trees and bodies).
-        const active = a.notify.state === 'active' && a.notify.document;
-        immediate = active && current.active !== undefined ? current.active : this.#notification(a.notify, target, resources);
-        if (active) current.active = immediate;
+        immediate = this.#notifyOf(a.notify, target, current);
       } else {
         await this.#apply(a, req.key, watcher, watcherJid, target, c.expires, req.dialog ?? known?.dialog);
       }
@@ -132,9 +126,7 @@ export class Watchers {
         approvals.set(w.watcher, approved);
       }
       for (const a of onXmppPresence(approved)) {
-        if (a.type !== 'notify') continue;
-        current.active ??= this.#notification(a.notify, owner, current.resources);
-        this.#publish(w, current.active);
+        if (a.type === 'notify') this.#publish(w, this.#notifyOf(a.notify, owner, current));
       }
     }
   }
@@ -178,15 +170,25 @@ export class Watchers {
       }
       for (const w of dialogs) {
         if (a.type === 'notify') {
-          const active = a.notify.state === 'active' && a.notify.document;
-          const n = active && current.active !== undefined ? current.active : this.#notification(a.notify, owner, current.resources);
-          if (active) current.active = n;
-          this.#publish(w, n);
+          this.#publish(w, this.#notifyOf(a.notify, owner, current));
         } else {
           await this.#apply(a, w.id, watcher, watcherJid, owner, 0);
         }
       }
     }
+  }
+
+  /**
+   * The NOTIFY for `n`. An active one with a document carries the user's current document, built
+   * and serialised once per change and shared by every dialog and SUBSCRIBE until the next change
+   * (100,000 subscriptions to 10,000 users made 100,000 PIDF trees and bodies otherwise).
+   */
+  #notifyOf(n: NotifySpec, owner: string, current: Current): WatcherNotify {
+    const active = n.state === 'active' && n.document;
+    if (active && current.active !== undefined) return current.active;
+    const out = this.#notification(n, owner, current.resources);
+    if (active) current.active = out;
+    return out;
   }
 
   #publish(w: WatcherSubscription, notify: WatcherNotify): void {
