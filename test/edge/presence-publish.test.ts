@@ -20,6 +20,7 @@ import { MemoryPresenceStore } from '../../gateway/store/memory-presence-store.t
 import { parsePidf, type PidfDocument } from '../../translators/pidf.ts';
 import type { XmlElement } from '../../translators/xml.ts';
 import { asResponse, UdpPeer } from './sip/client.ts';
+import { until } from '../harness/until.ts';
 
 const config = {
   node: { id: 't', roles: ['core', 'sip'] }, bus: { kind: 'memory' }, store: { path: '/nonexistent' }, http: { listen: '127.0.0.1:0' },
@@ -32,11 +33,6 @@ const config = {
   log: { level: 'silent' },
 } as ParleyConfig;
 
-const until = async (cond: () => boolean, ms = 3000): Promise<boolean> => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  return cond();
-};
 
 const PIDF_DOC = (note: string, id = 'desk'): string => '<?xml version="1.0" encoding="UTF-8"?>\n'
   + '<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="sip:bob@xmpp.test">'

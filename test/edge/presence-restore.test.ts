@@ -19,6 +19,7 @@ import { serialize } from '../../gateway/sip/serializer.ts';
 import { MemoryPresenceStore } from '../../gateway/store/memory-presence-store.ts';
 import type { XmlElement } from '../../translators/xml.ts';
 import { asResponse, UdpPeer } from './sip/client.ts';
+import { until } from '../harness/until.ts';
 
 const config = {
   node: { id: 't', roles: ['core', 'sip'] }, bus: { kind: 'memory' }, store: { path: '/nonexistent' }, http: { listen: '127.0.0.1:0' },
@@ -28,11 +29,6 @@ const config = {
   log: { level: 'silent' },
 } as ParleyConfig;
 
-const until = async (cond: () => boolean, ms = 3000): Promise<boolean> => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  return cond();
-};
 
 /** One life of the gateway (core + sip edge) on a shared store. */
 async function life(t: Test, store: MemoryPresenceStore) {

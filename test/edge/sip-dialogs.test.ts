@@ -10,6 +10,7 @@ import type { SipMessage, SipRequest } from '../../gateway/sip/message.ts';
 import { serialize } from '../../gateway/sip/serializer.ts';
 import { buildResponse } from '../../gateway/sip/response-builder.ts';
 import { asResponse, status, UdpPeer } from './sip/client.ts';
+import { until } from '../harness/until.ts';
 
 type Opts = Partial<ConstructorParameters<typeof SipEndpoint>[0]>;
 
@@ -55,11 +56,6 @@ function raw(method: string, uri: string, peerPort: number, headers: string[], b
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
-const until = async (cond: () => boolean, ms = 3000): Promise<boolean> => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  return cond();
-};
 
 for (const transport of ['udp', 'tcp'] as const) {
   void t.test(`${transport}: a subscription between two endpoints: 200, immediate NOTIFY, refresh, unsubscribe with a final NOTIFY (RFC 6665 §4.1.2, §4.2.1.2)`, async (t) => {
