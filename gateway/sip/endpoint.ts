@@ -39,7 +39,7 @@ import type { TlsOptions } from './tls-transport.ts';
 import { createTransport } from './transport-factory.ts';
 import { DEFAULT_TIMERS } from './timers.ts';
 import type { TimerValues } from './timers.ts';
-import { clientKey, serverBaseKey, serverKey } from './transaction-key.ts';
+import { clientKey, serverBaseKey, serverKey, serverKeyOf } from './transaction-key.ts';
 import type { Peer, Transport, TransportName, TransportSink } from './transport.ts';
 import { canonicalHost, UriError } from './uri.ts';
 import { MAGIC_COOKIE, parseVia } from './via.ts';
@@ -797,7 +797,7 @@ class CompletedResponse {
     this.#host = host;
   }
 
-  get key(): string { return `${this.base}|${this.method}`; }
+  get key(): string { return serverKeyOf(this.base, this.method); }
 
   receiveRequest(): void { this.#host.resend(this); }
 

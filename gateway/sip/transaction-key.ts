@@ -38,7 +38,12 @@ export function serverBaseKey(r: RequestIdentity): string {
 }
 
 export function serverKey(r: RequestIdentity): string {
-  return `${serverBaseKey(r)}|${r.method === 'ACK' ? 'INVITE' : r.method}`;
+  return serverKeyOf(serverBaseKey(r), r.method);
+}
+
+/** The server key from a base key (serverBaseKey) and the request's method (ACK matches INVITE). */
+export function serverKeyOf(base: string, method: string): string {
+  return `${base}|${method === 'ACK' ? 'INVITE' : method}`;
 }
 
 /** "the branch parameter in the top Via header field of the response ... and the method parameter
