@@ -1,6 +1,7 @@
 // An ordered list of header fields. Parsed fields keep byte offsets into the source buffer and are
 // decoded only when read (most headers of a relayed message are never looked at), and written back
 // byte for byte when unchanged.
+import type { ByteWriter } from './byte-writer.ts';
 import { headerKey, isListHeader } from './header-names.ts';
 import { splitList } from './split-list.ts';
 
@@ -63,6 +64,26 @@ export class SipHeaders {
       this.#values[i] = v;
     }
     return v;
+  }
+
+  /**
+   * valueAt(i) in UTF-8, onto w: the received bytes themselves when the value is unchanged and on
+   * one line (no string is made), else the decoded value.
+   */
+  writeValue(i: number, w: ByteWriter): void {
+    const o = i * 4;
+    const start = this.#offsets[o + 2] as number;
+    if (start >= 0) {
+      const src = this.#src as Buffer;
+      const end = this.#offsets[o + 3] as number;
+      let p = start;
+      while (p < end && src[p] !== 0x0d) p++;
+      if (p === end) {
+        w.bytes(src, start, end);
+        return;
+      }
+    }
+    w.text(this.valueAt(i));
   }
 
   /** The source line of an unchanged parsed field, for byte-exact serialization. */

@@ -1,14 +1,18 @@
 // SipMessage → bytes. Unchanged parsed header lines are copied byte for byte; Content-Length is
 // always the body's length in bytes (never characters), written where the first one stood.
+import { writeMessage } from './byte-writer.ts';
+import type { ByteWriter } from './byte-writer.ts';
 import type { SipMessage } from './message.ts';
 
 const CRLF = '\r\n';
 
 export function serialize(msg: SipMessage): Buffer {
-  const parts: Buffer[] = [];
-  let text = msg.kind === 'request'
-    ? `${msg.method} ${msg.uri} ${msg.version}${CRLF}`
-    : `${msg.version} ${msg.status} ${msg.reason}${CRLF}`;
+  return writeMessage(layout, msg, undefined, undefined);
+}
+
+function layout(w: ByteWriter, msg: SipMessage): void {
+  if (msg.kind === 'request') w.text(msg.method).text(' ').text(msg.uri).text(' ').text(msg.version).text(CRLF);
+  else w.text(msg.version).text(' ').int(msg.status).text(' ').text(msg.reason).text(CRLF);
   const h = msg.headers;
   const bodyLength = msg.body.length;
   let wroteLength = false;
@@ -16,17 +20,12 @@ export function serialize(msg: SipMessage): Buffer {
     const isLength = h.keyAt(i) === 'content-length';
     if (isLength && wroteLength) continue;
     const raw = h.rawLine(i);
-    if (raw !== undefined && (!isLength || h.valueAt(i) === String(bodyLength))) {
-      if (text !== '') parts.push(Buffer.from(text, 'utf8'));
-      parts.push(raw[0].subarray(raw[1], raw[2]));
-      text = CRLF;
-    } else {
-      text += `${h.nameAt(i)}: ${isLength ? bodyLength : h.valueAt(i)}${CRLF}`;
-    }
+    if (raw !== undefined && (!isLength || h.valueAt(i) === String(bodyLength))) w.bytes(raw[0], raw[1], raw[2]).text(CRLF);
+    else if (isLength) w.text(h.nameAt(i)).text(': ').int(bodyLength).text(CRLF);
+    else w.text(h.nameAt(i)).text(': ').text(h.valueAt(i)).text(CRLF);
     wroteLength ||= isLength;
   }
-  if (!wroteLength) text += `Content-Length: ${bodyLength}${CRLF}`;
-  parts.push(Buffer.from(text + CRLF, 'utf8'));
-  if (bodyLength > 0) parts.push(msg.body);
-  return Buffer.concat(parts);
+  if (!wroteLength) w.text('Content-Length: ').int(bodyLength).text(CRLF);
+  w.text(CRLF);
+  if (bodyLength > 0) w.bytes(msg.body, 0, bodyLength);
 }
