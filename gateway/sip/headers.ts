@@ -10,7 +10,10 @@ const FOLD = /[ \t]*\r\n[ \t]+/g;
 export class SipHeaders {
   #src: Buffer | undefined;
   #keys: string[] = [];
-  /** undefined for a parsed field until its name is read. */
+  /**
+   * Decoded names and values by field index, undefined for a parsed field until read. Filled as
+   * they are read rather than pushed for every field the parser adds (most are never read).
+   */
   #names: Array<string | undefined> = [];
   #values: Array<string | undefined> = [];
   /**
@@ -29,15 +32,14 @@ export class SipHeaders {
    */
   addRaw(key: string, lineStart: number, nameEnd: number, valueStart: number, valueEnd: number): void {
     this.#keys.push(key);
-    this.#names.push(undefined);
-    this.#values.push(undefined);
     this.#offsets.push(lineStart, nameEnd, valueStart, valueEnd);
   }
 
   append(name: string, value: string): void {
+    const i = this.#keys.length;
     this.#keys.push(headerKey(name));
-    this.#names.push(name);
-    this.#values.push(value);
+    this.#names[i] = name;
+    this.#values[i] = value;
     this.#offsets.push(-1, -1, -1, -1);
   }
 
@@ -143,8 +145,9 @@ export class SipHeaders {
     for (let i = this.#keys.length - 1; i >= 0; i--) {
       if (this.#keys[i] !== key) continue;
       this.#keys.splice(i, 1);
-      this.#names.splice(i, 1);
-      this.#values.splice(i, 1);
+      // The decoded arrays may be shorter than #keys: nothing to shift past their end.
+      if (i < this.#names.length) this.#names.splice(i, 1);
+      if (i < this.#values.length) this.#values.splice(i, 1);
       this.#offsets.splice(i * 4, 4);
     }
   }
