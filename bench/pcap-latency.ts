@@ -9,9 +9,19 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+export interface WireTimes {
+  /** Response times in µs, sorted (requests never answered are left out). */
+  times: number[];
+  /**
+   * The answering side's time per request inside a burst, in µs: the median time between the
+   * final responses to two requests that arrived one after the other in the same burst (requests
+   * less than 1 ms apart). It is what the burst's last request waits for each one before it.
+   */
+  perRequest: number | undefined;
+}
+
 export interface Capture {
-  /** Stops the capture; response times in µs, sorted (requests never answered are left out). */
-  stop(): Promise<number[]>;
+  stop(): Promise<WireTimes>;
 }
 
 export function tcpdumpAvailable(): boolean {
@@ -56,16 +66,20 @@ export async function startCapture(port: number): Promise<Capture> {
 const START = /(?:^|\r\n)(SIP\/2\.0 [1-6]\d\d[^\r\n]*|[A-Z]+ \S+ SIP\/2\.0)\r\n/g;
 const CALL_ID = /\r\n(?:Call-ID|i)[ \t]*:[ \t]*([^\r\n]+)/i;
 
-/** Response times in µs from a pcap of SIP over UDP or TCP on IPv4 loopback, serverPort's side. */
-export function responseTimes(pcap: Buffer, serverPort: number): number[] {
+/** A burst of requests: they arrived less than this apart (SIPp sends its tick's share at once). */
+const BURST_GAP_US = 1000;
+
+/** Response times from a pcap of SIP over UDP or TCP on IPv4 loopback, serverPort's side. */
+export function responseTimes(pcap: Buffer, serverPort: number): WireTimes {
   const magic = pcap.readUInt32LE(0);
   const nano = magic === 0xa1b23c4d;
   if (magic !== 0xa1b2c3d4 && !nano) throw new Error('not a little-endian pcap file');
   const link = pcap.readUInt32LE(20);
   const linkLen = link === 1 ? 14 : link === 113 ? 16 : link === 276 ? 20 : link === 0 ? 4 : -1;
   if (linkLen < 0) throw new Error(`unsupported link type ${link}`);
-  const sent = new Map<string, number>();
-  const times: number[] = [];
+  /** each request's first transmission in arrival order, and when it was answered (-1: not yet) */
+  const arrivals: Array<{ at: number; answered: number }> = [];
+  const byId = new Map<string, { at: number; answered: number }>();
   for (let off = 24; off + 16 <= pcap.length;) {
     const us = pcap.readUInt32LE(off) * 1e6 + (nano ? pcap.readUInt32LE(off + 4) / 1000 : pcap.readUInt32LE(off + 4));
     const incl = pcap.readUInt32LE(off + 8);
@@ -88,15 +102,25 @@ export function responseTimes(pcap: Buffer, serverPort: number): number[] {
       if (id === undefined) continue;
       const isResponse = s[1]!.startsWith('SIP/2.0 ');
       if (!fromServer && !isResponse) {
-        if (!sent.has(id)) sent.set(id, us);
-      } else if (fromServer && isResponse && s[1]!.charCodeAt(8) >= 0x32) {
-        const t0 = sent.get(id);
-        if (t0 !== undefined && t0 >= 0) {
-          times.push(us - t0);
-          sent.set(id, -1); // answered: a retransmission and its answer are not a new sample
+        if (!byId.has(id)) {
+          const a = { at: us, answered: -1 };
+          arrivals.push(a);
+          byId.set(id, a);
         }
+      } else if (fromServer && isResponse && s[1]!.charCodeAt(8) >= 0x32) {
+        // Only the first final response: a retransmission and its answer are not a new sample.
+        const a = byId.get(id);
+        if (a !== undefined && a.answered < 0) a.answered = us;
       }
     }
   }
-  return times.sort((a, b) => a - b);
+  const times = arrivals.filter((a) => a.answered >= 0).map((a) => a.answered - a.at);
+  const gaps: number[] = [];
+  for (let i = 1; i < arrivals.length; i++) {
+    const a = arrivals[i - 1]!;
+    const b = arrivals[i]!;
+    if (b.at - a.at < BURST_GAP_US && a.answered >= 0 && b.answered >= 0) gaps.push(b.answered - a.answered);
+  }
+  gaps.sort((x, y) => x - y);
+  return { times: times.sort((x, y) => x - y), perRequest: gaps.length === 0 ? undefined : gaps[gaps.length >> 1] };
 }

@@ -10,11 +10,12 @@ import { spawnChild } from '../test/harness/child.ts';
 import { freeSipPort, isBound } from '../test/harness/ports.ts';
 import { cpuMicros, percentile, runUac, startUas, type UacResult } from './sipp-load.ts';
 import { fmt, markdown, type Section } from './table.ts';
-import { startCapture, tcpdumpAvailable, type Capture } from './pcap-latency.ts';
+import { startCapture, tcpdumpAvailable, type Capture, type WireTimes } from './pcap-latency.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const NULL_UAS = new URL('./null-uas.ts', import.meta.url).pathname;
+const UDP_FLOOR = new URL('./udp-floor.ts', import.meta.url).pathname;
 // ~150 bytes: a short chat line, as most IM traffic is.
 const BODY = 'Bench message: the quick brown fox jumps over the lazy dog. Grüße 👋 — 你好.';
 
@@ -37,14 +38,17 @@ function pin(pid: number, cpus: string, all: boolean): void {
   if (r.status !== 0) throw new Error(`taskset ${args.join(' ')} failed`);
 }
 
-async function startNullUas(cpuProfDir?: string): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+interface Target { port: number; pid: number; stop(): Promise<void> }
+
+/** Parley's null application (or, with `script` UDP_FLOOR, the bare Node UDP responder). */
+async function startNode(script: string, transports: Array<'udp' | 'tcp'>, cpuProfDir?: string): Promise<Target> {
   const port = await freeSipPort();
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-null-'));
   const prof = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir];
   const flags = (process.env.BENCH_NULL_UAS_FLAGS ?? '').split(' ').filter((f) => f !== '');
-  const child = spawnChild(process.execPath, [...flags, ...prof, NULL_UAS, String(port)], { cwd: dir, outputFile: join(dir, 'out.log') });
-  while (!(isBound(port, 'udp') && isBound(port, 'tcp'))) {
-    if (child.hasExited()) throw new Error('null UAS exited');
+  const child = spawnChild(process.execPath, [...flags, ...prof, script, String(port)], { cwd: dir, outputFile: join(dir, 'out.log') });
+  while (!transports.every((t) => isBound(port, t))) {
+    if (child.hasExited()) throw new Error(`${script} exited`);
     await new Promise((r) => setTimeout(r, 20));
   }
   return { port, pid: child.pid, stop: async () => { await child.stop(5000); } };
@@ -56,17 +60,18 @@ const WARM_UP_RATE = 2000;
 /** Wire response times are captured up to this rate (the capture itself costs CPU and disk). */
 const WIRE_MAX_RATE = 5000;
 
-function row(target: string, transport: string, want: number, r: UacResult, cpu: number, wire: number[] | undefined): string[] {
-  const us = (p: number): string => (wire === undefined || wire.length === 0 ? '—' : fmt(percentile(wire, p) / 1000, 3));
+function row(target: string, transport: string, want: number, r: UacResult, cpu: number, wire: WireTimes | undefined): string[] {
+  const ms = (p: number): string => (wire === undefined || wire.times.length === 0 ? '—' : fmt(percentile(wire.times, p) / 1000, 3));
   return [
     target, transport, fmt(want), fmt(r.rate), fmt(r.successful), fmt(r.failed), fmt(r.retransmissions),
-    fmt(percentile(r.rtt, 50)), fmt(percentile(r.rtt, 99)), us(50), us(99), us(99.9),
+    fmt(percentile(r.rtt, 50)), fmt(percentile(r.rtt, 99)), ms(50), ms(99), ms(99.9),
+    wire?.perRequest === undefined ? '—' : fmt(wire.perRequest, 0),
     fmt(cpu / r.successful, 1), fmt(cpu / r.successful * 1000 / 1e6 * 1000, 0),
   ];
 }
 
 /** Runs one SIPp UAC load against `port`, capturing wire response times when asked. */
-async function measured(port: number, pid: number, transport: 'udp' | 'tcp', rate: number, calls: number, wire: boolean): Promise<{ r: UacResult; cpu: number; wire: number[] | undefined }> {
+async function measured(port: number, pid: number, transport: 'udp' | 'tcp', rate: number, calls: number, wire: boolean): Promise<{ r: UacResult; cpu: number; wire: WireTimes | undefined }> {
   const cap: Capture | undefined = wire ? await startCapture(port) : undefined;
   const c0 = cpuMicros(pid);
   const r = await runUac({ remote: `127.0.0.1:${port}`, transport, rate, calls, body: BODY });
@@ -81,10 +86,12 @@ export async function run(o: Options): Promise<Section> {
   const last = cpus().length - 1;
   if (o.pin === true) pin(process.pid, '0', true); // SIPp UACs started from here inherit CPU 0
   for (const transport of (o.transports ?? ['udp', 'tcp'])) {
-    const parley = await startNullUas(o.cpuProfDir);
+    const parley = await startNode(NULL_UAS, ['udp', 'tcp'], o.cpuProfDir);
     const sipp = await startUas(transport);
+    // The floor is measured where the wire is: over UDP at the rates tcpdump follows.
+    const floor = transport === 'udp' && capture && o.rates.some((r) => r <= WIRE_MAX_RATE) ? await startNode(UDP_FLOOR, ['udp']) : undefined;
     if (o.pin === true) {
-      for (const p of [parley, sipp]) {
+      for (const p of [parley, sipp, ...(floor === undefined ? [] : [floor])]) {
         pin(p.pid, `0-${last}`, true); // its helper threads free again (they inherited CPU 0 from here)
         pin(p.pid, String(last), false);
       }
@@ -93,7 +100,7 @@ export async function run(o: Options): Promise<Section> {
       // Both targets get the same warm-up load first: the measured steps show a process in service,
       // not V8 compiling the hot path (the first ~100 ms after start answer in 5–15 ms, which alone
       // is 1 % of a 5 s step's samples at 2,000/s).
-      for (const target of [sipp, parley]) {
+      for (const target of [sipp, parley, ...(floor === undefined ? [] : [floor])]) {
         await runUac({ remote: `127.0.0.1:${target.port}`, transport, rate: WARM_UP_RATE, calls: WARM_UP_RATE * 2, body: BODY });
       }
       for (const rate of o.rates) {
@@ -101,14 +108,18 @@ export async function run(o: Options): Promise<Section> {
         const wire = capture && rate <= WIRE_MAX_RATE;
         const refRun = await measured(sipp.port, sipp.pid, transport, rate, calls, wire);
         const parleyRun = await measured(parley.port, parley.pid, transport, rate, calls, wire);
+        const floorRun = wire && floor !== undefined ? await measured(floor.port, floor.pid, transport, rate, calls, wire) : undefined;
         const ref = refRun.r;
         const got = parleyRun.r;
         const cpu = parleyRun.cpu;
         rows.push(row('SIPp UAS (reference)', transport, rate, ref, refRun.cpu, refRun.wire));
         rows.push(row('Parley null app', transport, rate, got, cpu, parleyRun.wire));
+        if (floorRun !== undefined) rows.push(row('Node UDP floor (no SIP)', transport, rate, floorRun.r, floorRun.cpu, floorRun.wire));
         if (wire && refRun.wire !== undefined && parleyRun.wire !== undefined) {
-          const d = (percentile(parleyRun.wire, 99) - percentile(refRun.wire, 99)) / 1000;
-          verdicts.push(`${transport} ${fmt(rate)}/s wire p99: Parley ${fmt(percentile(parleyRun.wire, 99) / 1000, 3)} ms, reference ${fmt(percentile(refRun.wire, 99) / 1000, 3)} ms: ${d <= 1 ? 'within' : 'NOT within'} 1 ms (${fmt(d, 3)} ms)`);
+          const p99 = (w: WireTimes): number => percentile(w.times, 99) / 1000;
+          const d = p99(parleyRun.wire) - p99(refRun.wire);
+          const floorText = floorRun?.wire === undefined ? '' : `; Node UDP floor ${fmt(p99(floorRun.wire), 3)} ms`;
+          verdicts.push(`${transport} ${fmt(rate)}/s wire p99: Parley ${fmt(p99(parleyRun.wire), 3)} ms, reference ${fmt(p99(refRun.wire), 3)} ms: ${d <= 1 ? 'within' : 'NOT within'} 1 ms (${fmt(d, 3)} ms)${floorText}`);
         }
         const clean = got.failed === 0 && got.retransmissions === 0 && got.successful === calls;
         const refClean = ref.failed === 0 && ref.retransmissions === 0 && ref.successful === calls;
@@ -118,12 +129,13 @@ export async function run(o: Options): Promise<Section> {
     } finally {
       await sipp.stop();
       await parley.stop();
+      await floor?.stop();
     }
   }
   if (o.pin === true) pin(process.pid, `0-${last}`, true); // the benches run after this one get every CPU back
   return {
     title: 'SIP transaction layer: SIPp UAC → null application (MESSAGE → 200)',
-    columns: ['target', 'transport', 'offered /s', 'achieved /s', 'successful', 'failed', 'retrans', 'SIPp p50 ms', 'SIPp p99 ms', 'wire p50 ms', 'wire p99 ms', 'wire p99.9 ms', 'CPU µs/tx', 'CPU ms/1k tx'],
+    columns: ['target', 'transport', 'offered /s', 'achieved /s', 'successful', 'failed', 'retrans', 'SIPp p50 ms', 'SIPp p99 ms', 'wire p50 ms', 'wire p99 ms', 'wire p99.9 ms', 'wire µs/request in a burst', 'CPU µs/tx', 'CPU ms/1k tx'],
     rows,
     notes: [
       `${o.seconds} s per step; SIPp UAC \`-r RATE -rp 1000 -m RATE×${o.seconds}\`, \`-buff_size 4194304\` both sides; bench/scenarios/uac-message.xml (rtd on the 200).`,
@@ -136,6 +148,10 @@ export async function run(o: Options): Promise<Section> {
       capture
         ? `wire p50/p99/p99.9: the answering side's response time on the wire — tcpdump on lo, first transmission of each MESSAGE to its final response, matched by Call-ID, kernel timestamps in µs (bench/pcap-latency.ts); measured up to ${fmt(WIRE_MAX_RATE)}/s. SIPp sends in bursts at its scheduler tick (every ~4 ms on this VM: 8 MESSAGEs at once at 2,000/s), so the tail is the last request of a burst waiting for the ones before it: roughly 8 × the answering side's time per request.`
         : 'wire p50/p99: not measured (no tcpdump here: Debian package `tcpdump`, run as root).',
+      ...(capture ? [
+        'wire µs/request in a burst: the median time between the final responses to two requests that arrived one after the other in the same burst (bench/pcap-latency.ts): what each request of a burst adds to the wait of the last one. It includes the SIPp UAC\'s own turn when the scheduler runs it between two requests on the same CPU.',
+        'Node UDP floor (bench/udp-floor.ts, UDP at the wire-measured rates): a bare dgram socket answering each MESSAGE with a 200 made by copying the request\'s lines, no parsing and no state: what any Node UDP server pays on this machine before doing any work of its own.',
+      ] : []),
       'Targets (issue #4): ≥ 20,000/s with 0 failed and 0 retransmitted (≥ 70 % of the reference); p99 at 2,000/s within 1 ms of the reference.',
       ...verdicts,
     ],
