@@ -3,10 +3,13 @@
 // request's lines from Via up to Content-Type, with no parsing, no transaction and no timer. What
 // it costs is the event loop, dgram and the kernel, which Parley's UDP transport pays as well.
 // Not a SIP server: it only answers the benchmark's own requests. Prints "ready PORT" when bound.
-// Run: npx node bench/udp-floor.ts PORT
+// WORK_US > 0 busy-waits that long per request before answering: how the tail grows with what a
+// request costs, in the same place as Parley's own work (hot code, nothing allocated).
+// Run: npx node bench/udp-floor.ts PORT [WORK_US]
 import { createSocket } from 'node:dgram';
 
 const port = Number(process.argv[2] ?? 5060);
+const workNs = BigInt(Math.round(Number(process.argv[3] ?? 0) * 1000));
 const socket = createSocket({ type: 'udp4', recvBufferSize: 8 * 1024 * 1024, sendBufferSize: 8 * 1024 * 1024 });
 const VIA = Buffer.from('\r\nVia:');
 const CONTENT_TYPE = Buffer.from('\r\nContent-Type:');
@@ -14,6 +17,7 @@ const START = Buffer.from('SIP/2.0 200 OK');
 const END = Buffer.from('\r\nContent-Length: 0\r\n\r\n');
 
 socket.on('message', (req, peer) => {
+  if (workNs > 0n) for (const until = process.hrtime.bigint() + workNs; process.hrtime.bigint() < until;);
   const from = req.indexOf(VIA);
   const to = req.indexOf(CONTENT_TYPE, from);
   if (from < 0 || to < 0) return;
