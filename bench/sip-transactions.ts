@@ -1,7 +1,7 @@
 // Transaction-layer throughput: SIPp UAC → Parley's SIP stack with a null application (a
 // SipEndpoint answering 200 to every MESSAGE at once, bench/null-uas.ts, in its own process), next
 // to SIPp UAC → SIPp UAS in the same run as the reference ceiling. UDP and TCP, increasing rates.
-// Run alone: npx node bench/sip-transactions.ts [--quick] [--pin] [--rates 2000,20000] [--seconds 10] [--transports udp,tcp] [--floor-work-us 0,10,20]
+// Run alone: npx node bench/sip-transactions.ts [--quick] [--pin] [--rates 2000,20000] [--seconds 10] [--transports udp,tcp] [--floor-work-us 0,10,20] [--layers parse,check]
 // Diagnostics: BENCH_NULL_UAS_FLAGS='--trace-gc' (node flags for the null UAS process).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -25,6 +25,8 @@ export interface Options {
   pin?: boolean;
   /** Node UDP floor rows, one per value: µs of busy work per request (default [0]). */
   floorWorkUs?: number[];
+  /** Rows for part of Parley's stack only, over UDP (bench/null-uas.ts LAYER): 'parse', 'check'. */
+  layers?: Array<'parse' | 'check'>;
 }
 
 /**
@@ -91,11 +93,17 @@ export async function run(o: Options): Promise<Section> {
     const parley = await startNode(NULL_UAS, ['udp', 'tcp'], o.cpuProfDir);
     const sipp = await startUas(transport);
     // The floor is measured where the wire is: over UDP at the rates tcpdump follows.
-    const floors = transport === 'udp' && capture && o.rates.some((r) => r <= WIRE_MAX_RATE)
+    const wireSteps = transport === 'udp' && capture && o.rates.some((r) => r <= WIRE_MAX_RATE);
+    const floors = wireSteps
       ? await Promise.all((o.floorWorkUs ?? [0]).map(async (us) => ({ us, target: await startNode(UDP_FLOOR, ['udp'], undefined, [String(us)]) })))
       : [];
+    const layers = wireSteps
+      ? await Promise.all((o.layers ?? []).map(async (layer) => ({ layer, target: await startNode(NULL_UAS, ['udp'], undefined, [layer]) })))
+      : [];
+    const extras = [...layers.map((l) => ({ name: l.layer === 'parse' ? 'Parley parse + response only' : 'Parley parse + checks + response', target: l.target })),
+      ...floors.map((f) => ({ name: f.us === 0 ? 'Node UDP floor (no SIP)' : `Node UDP floor + ${f.us} µs work`, target: f.target }))];
     if (o.pin === true) {
-      for (const p of [parley, sipp, ...floors.map((f) => f.target)]) {
+      for (const p of [parley, sipp, ...extras.map((e) => e.target)]) {
         pin(p.pid, `0-${last}`, true); // its helper threads free again (they inherited CPU 0 from here)
         pin(p.pid, String(last), false);
       }
@@ -104,7 +112,7 @@ export async function run(o: Options): Promise<Section> {
       // Both targets get the same warm-up load first: the measured steps show a process in service,
       // not V8 compiling the hot path (the first ~100 ms after start answer in 5–15 ms, which alone
       // is 1 % of a 5 s step's samples at 2,000/s).
-      for (const target of [sipp, parley, ...floors.map((f) => f.target)]) {
+      for (const target of [sipp, parley, ...extras.map((e) => e.target)]) {
         await runUac({ remote: `127.0.0.1:${target.port}`, transport, rate: WARM_UP_RATE, calls: WARM_UP_RATE * 2, body: BODY });
       }
       for (const rate of o.rates) {
@@ -112,18 +120,18 @@ export async function run(o: Options): Promise<Section> {
         const wire = capture && rate <= WIRE_MAX_RATE;
         const refRun = await measured(sipp.port, sipp.pid, transport, rate, calls, wire);
         const parleyRun = await measured(parley.port, parley.pid, transport, rate, calls, wire);
-        const floorRuns: Array<{ us: number; run: Awaited<ReturnType<typeof measured>> }> = [];
-        if (wire) for (const f of floors) floorRuns.push({ us: f.us, run: await measured(f.target.port, f.target.pid, transport, rate, calls, wire) });
+        const extraRuns: Array<{ name: string; run: Awaited<ReturnType<typeof measured>> }> = [];
+        if (wire) for (const e of extras) extraRuns.push({ name: e.name, run: await measured(e.target.port, e.target.pid, transport, rate, calls, wire) });
         const ref = refRun.r;
         const got = parleyRun.r;
         const cpu = parleyRun.cpu;
         rows.push(row('SIPp UAS (reference)', transport, rate, ref, refRun.cpu, refRun.wire));
         rows.push(row('Parley null app', transport, rate, got, cpu, parleyRun.wire));
-        for (const f of floorRuns) rows.push(row(f.us === 0 ? 'Node UDP floor (no SIP)' : `Node UDP floor + ${f.us} µs work`, transport, rate, f.run.r, f.run.cpu, f.run.wire));
+        for (const e of extraRuns) rows.push(row(e.name, transport, rate, e.run.r, e.run.cpu, e.run.wire));
         if (wire && refRun.wire !== undefined && parleyRun.wire !== undefined) {
           const p99 = (w: WireTimes): number => percentile(w.times, 99) / 1000;
           const d = p99(parleyRun.wire) - p99(refRun.wire);
-          const floorText = floorRuns.map((f) => `; Node UDP floor${f.us === 0 ? '' : ` + ${f.us} µs`} ${f.run.wire === undefined ? '—' : fmt(p99(f.run.wire), 3)} ms`).join('');
+          const floorText = extraRuns.map((e) => `; ${e.name} ${e.run.wire === undefined ? '—' : fmt(p99(e.run.wire), 3)} ms`).join('');
           verdicts.push(`${transport} ${fmt(rate)}/s wire p99: Parley ${fmt(p99(parleyRun.wire), 3)} ms, reference ${fmt(p99(refRun.wire), 3)} ms: ${d <= 1 ? 'within' : 'NOT within'} 1 ms (${fmt(d, 3)} ms)${floorText}`);
         }
         const clean = got.failed === 0 && got.retransmissions === 0 && got.successful === calls;
@@ -134,7 +142,7 @@ export async function run(o: Options): Promise<Section> {
     } finally {
       await sipp.stop();
       await parley.stop();
-      for (const f of floors) await f.target.stop();
+      for (const e of extras) await e.target.stop();
     }
   }
   if (o.pin === true) pin(process.pid, `0-${last}`, true); // the benches run after this one get every CPU back
@@ -155,7 +163,7 @@ export async function run(o: Options): Promise<Section> {
         : 'wire p50/p99: not measured (no tcpdump here: Debian package `tcpdump`, run as root).',
       ...(capture ? [
         'wire µs/request in a burst: the median time between the final responses to two requests that arrived one after the other in the same burst (bench/pcap-latency.ts): what each request of a burst adds to the wait of the last one. It includes the SIPp UAC\'s own turn when the scheduler runs it between two requests on the same CPU.',
-        'Node UDP floor (bench/udp-floor.ts, UDP at the wire-measured rates): a bare dgram socket answering each MESSAGE with a 200 made by copying the request\'s lines, no parsing and no state: what any Node UDP server pays on this machine before doing any work of its own. "+ N µs work" rows (--floor-work-us) busy-wait N µs per request first.',
+        'Node UDP floor (bench/udp-floor.ts, UDP at the wire-measured rates): a bare dgram socket answering each MESSAGE with a 200 made by copying the request\'s lines, no parsing and no state: what any Node UDP server pays on this machine before doing any work of its own. "+ N µs work" rows (--floor-work-us) busy-wait N µs per request first. "Parley parse + …" rows (--layers): part of Parley\'s stack only (bench/null-uas.ts LAYER), no transaction.',
       ] : []),
       'Targets (issue #4): ≥ 20,000/s with 0 failed and 0 retransmitted (≥ 70 % of the reference); p99 at 2,000/s within 1 ms of the reference.',
       ...verdicts,
@@ -169,6 +177,10 @@ if (import.meta.main) {
   const rates = arg('--rates')?.split(',').map(Number) ?? (quick ? [2000, 10000] : [2000, 5000, 10000, 20000, 25000]);
   const transports = arg('--transports')?.split(',') as Array<'udp' | 'tcp'> | undefined;
   const floorWorkUs = arg('--floor-work-us')?.split(',').map(Number);
-  const s = await run({ seconds: Number(arg('--seconds') ?? (quick ? 3 : 10)), rates, transports, pin: process.argv.includes('--pin'), ...(floorWorkUs !== undefined && { floorWorkUs }) });
+  const layers = arg('--layers')?.split(',') as Array<'parse' | 'check'> | undefined;
+  const s = await run({
+    seconds: Number(arg('--seconds') ?? (quick ? 3 : 10)), rates, transports, pin: process.argv.includes('--pin'),
+    ...(floorWorkUs !== undefined && { floorWorkUs }), ...(layers !== undefined && { layers }),
+  });
   console.log(markdown(s));
 }

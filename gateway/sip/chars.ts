@@ -25,6 +25,26 @@ export const URI_HEADER = table("[]/?:+$-_.!~*'()%=&", ALNUM);
 export const IPV6 = table(':.', [[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]]);
 export const DIGIT = table('', [[0x30, 0x39]]);
 
+/** What /\s/ matches (ECMAScript WhiteSpace and LineTerminator), for scanners that stand in for it. */
+export function isSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return c >= 0xa0 && (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+    c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff);
+}
+
+/** True when s has a character /\s/ matches. */
+export function hasSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (isSpace(s.charCodeAt(i))) return true;
+  return false;
+}
+
+/** The end of the run of 1 to `max` ASCII digits at p, or -1 when there are none or more. */
+export function digitsEnd(s: string, p: number, max: number): number {
+  let e = p;
+  while (e < s.length && DIGIT[s.charCodeAt(e)] === 1) e++;
+  return e === p || e - p > max ? -1 : e;
+}
+
 export function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }

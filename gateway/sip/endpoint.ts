@@ -785,8 +785,13 @@ function local(status: number, reason: string): FinalResponse {
   return { status, reason, headers: [], local: true };
 }
 
+/** A reason phrase with its control characters made "?" (it is written into the Status-Line). */
 function sanitize(reason: string): string {
-  return reason.replace(/[\x00-\x1f\x7f]/g, '?');
+  for (let i = 0; i < reason.length; i++) {
+    const c = reason.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return reason.replace(/[\x00-\x1f\x7f]/g, '?');
+  }
+  return reason;
 }
 
 export type { TransportName };

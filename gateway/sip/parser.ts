@@ -135,9 +135,10 @@ function parseRequestLine(buf: Buffer, start: number, end: number): StartLine | 
   for (let i = methodStart; i < methodEnd; i++) {
     if (TOKEN[buf[i] as number] !== 1) return new ParseError('start-line', 'method is not a token');
   }
-  const version = isSip20(buf, versionStart, versionEnd) ? 'SIP/2.0' : buf.toString('utf8', versionStart, versionEnd);
-  if (!VERSION.test(version)) return new ParseError('start-line', 'malformed SIP-Version');
-  return { kind: 'request', method: methodName(buf, methodStart, methodEnd), uri: buf.toString('utf8', uriStart, uriEnd), version: version.toUpperCase() };
+  const sip20 = isSip20(buf, versionStart, versionEnd);
+  const version = sip20 ? 'SIP/2.0' : buf.toString('utf8', versionStart, versionEnd);
+  if (!sip20 && !VERSION.test(version)) return new ParseError('start-line', 'malformed SIP-Version');
+  return { kind: 'request', method: methodName(buf, methodStart, methodEnd), uri: buf.toString('utf8', uriStart, uriEnd), version: sip20 ? version : version.toUpperCase() };
 }
 
 /** The first index from p (up to end) whose byte is not SP (spaces) or is SP (!spaces). */

@@ -1,6 +1,7 @@
 // What a UAS checks before a request reaches its handler (RFC 3261 §8.2), in this order:
 // version (505), header syntax (400), Request-URI (416/400), method (501), CSeq method (400),
 // Max-Forwards (483), Require (420). Pure: the result is the parsed identity or a rejection.
+import { hasSpace } from './chars.ts';
 import { parseCSeq, parseMaxForwards } from './cseq.ts';
 import { HeaderValueError } from './header-value-error.ts';
 import { SINGLE_IN_REQUEST } from './header-names.ts';
@@ -70,7 +71,7 @@ export function checkRequest(req: SipRequest, opts: CheckOptions): CheckedReques
   if (from instanceof HeaderValueError) return reject(400, `Bad Request (From: ${from.detail})`);
   const to = parseNameAddr(toText);
   if (to instanceof HeaderValueError) return reject(400, `Bad Request (To: ${to.detail})`);
-  if (callId === '' || /\s/.test(callId)) return reject(400, 'Bad Request (malformed Call-ID)');
+  if (callId === '' || hasSpace(callId)) return reject(400, 'Bad Request (malformed Call-ID)');
   const cseq = parseCSeq(cseqText);
   if (cseq instanceof HeaderValueError) return reject(400, `Bad Request (${cseq.detail})`);
   const mfText = h.first('max-forwards');

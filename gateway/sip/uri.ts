@@ -23,7 +23,15 @@ export class UriError {
   constructor(detail: string) { this.detail = detail; }
 }
 
-const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+/** scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (§25.1), of a scheme already in lower case. */
+function isScheme(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const alpha = c >= 0x61 && c <= 0x7a;
+    if (!alpha && (i === 0 || !((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e))) return false;
+  }
+  return s.length > 0;
+}
 
 export function isSipUri(u: SipUri | OtherUri): u is SipUri {
   return u.scheme === 'sip' || u.scheme === 'sips';
@@ -32,7 +40,7 @@ export function isSipUri(u: SipUri | OtherUri): u is SipUri {
 export function parseUri(s: string): SipUri | OtherUri | UriError {
   const colon = s.indexOf(':');
   const scheme = s.slice(0, colon).toLowerCase();
-  if (colon < 1 || !SCHEME.test(scheme)) return new UriError('URI without a valid scheme');
+  if (colon < 1 || !isScheme(scheme)) return new UriError('URI without a valid scheme');
   if (scheme !== 'sip' && scheme !== 'sips') {
     return colon + 1 < s.length && !/[\s<>"]/.test(s) ? { scheme, opaque: s.slice(colon + 1) } : new UriError(`malformed ${scheme} URI`);
   }
