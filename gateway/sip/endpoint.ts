@@ -308,7 +308,7 @@ export class SipEndpoint {
   #onRequest(req: SipRequest, peer: Peer, t: Transport): void {
     const { via, text } = this.#stampTopVia(req.headers, peer, t);
     const dest = this.#destination(via, peer, t);
-    const checked = checkRequest(req, { supported: this.#supported, allow: this.#allow });
+    const checked = checkRequest(req, { supported: this.#supported, allow: this.#allow, topVia: via });
     if (isRejection(checked)) {
       if (ESSENTIAL.some((n) => req.headers.indexOf(n) < 0)) {
         this.#log.debug({ peer, reason: checked.reason }, 'sip: request without the headers to answer it dropped');

@@ -39,6 +39,11 @@ export interface CheckOptions {
   supported: readonly string[];
   /** value of the Allow header for 501 */
   allow: string;
+  /**
+   * The top Via value as the caller parsed it before stamping received/rport on it (§18.2.1):
+   * not parsed again. Its branch and sent-by are what the stamp leaves alone.
+   */
+  topVia?: Via | undefined;
 }
 
 const reject = (status: number, reason: string, headers: Array<[string, string]> = []): Rejection => ({ status, reason, headers });
@@ -53,7 +58,7 @@ export function checkRequest(req: SipRequest, opts: CheckOptions): CheckedReques
   }
   const vias: Via[] = [];
   for (const v of h.all('via')) {
-    const via = parseVia(v);
+    const via = vias.length === 0 && opts.topVia !== undefined ? opts.topVia : parseVia(v);
     if (via instanceof HeaderValueError) return reject(400, `Bad Request (Via: ${via.detail})`);
     // A branch that is only the magic cookie carries no transaction identity (RFC 4475 badbranch).
     if (via.branch === MAGIC_COOKIE) return reject(400, 'Bad Request (Via branch is only the magic cookie)');
