@@ -3,25 +3,38 @@
 // so no intermediate string or Buffer is made (a 200 to a MESSAGE built as a message object, then
 // serialized part by part, was ~3 KB of garbage per transaction).
 //
-// The Buffers come from slabs of our own that hold only the messages written here: a completed UDP
-// transaction keeps its response for 64*T1 (32 s), and a slice of Node's shared 8 KB pool would keep
-// that pool alive with everything else cut from it.
+// The Buffers are cut from slabs of our own, as Node's pool does (8 KB, messages over 4 KB get their
+// own), and a message kept long is copied into slabs that hold only such messages (keep()): a slice
+// of a shared slab keeps the whole slab alive, so a completed UDP transaction's response, held for
+// 64*T1 (32 s), must not sit beside transient messages (a NOTIFY fan-out writes megabytes a second).
 
-const SLAB_BYTES = 64 * 1024;
-/** Larger messages get a Buffer of their own rather than most of a slab. */
-const OWN_BUFFER_BYTES = 8 * 1024;
+class Slabs {
+  static readonly BYTES = 8 * 1024;
+  #slab = Buffer.allocUnsafeSlow(Slabs.BYTES);
+  #used = 0;
 
-let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-let slabUsed = 0;
-
-function allocate(n: number): Buffer {
-  if (n > OWN_BUFFER_BYTES) return Buffer.allocUnsafeSlow(n);
-  if (slabUsed + n > SLAB_BYTES) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    slabUsed = 0;
+  take(n: number): Buffer {
+    if (n > Slabs.BYTES / 2) return Buffer.allocUnsafeSlow(n);
+    if (this.#used + n > Slabs.BYTES) {
+      this.#slab = Buffer.allocUnsafeSlow(Slabs.BYTES);
+      this.#used = 0;
+    }
+    const out = this.#slab.subarray(this.#used, this.#used + n);
+    this.#used = (this.#used + n + 7) & ~7; // 8-byte aligned, as Node's own pool does
+    return out;
   }
-  const out = slab.subarray(slabUsed, slabUsed + n);
-  slabUsed = (slabUsed + n + 7) & ~7; // 8-byte aligned, as Node's own pool does
+}
+
+const written = new Slabs();
+const kept = new Slabs();
+
+/**
+ * A copy of `bytes` for a message kept long (a completed UDP transaction's response, until Timer J),
+ * from slabs holding only such messages: they all expire about as long after they were kept.
+ */
+export function keep(bytes: Buffer): Buffer {
+  const out = kept.take(bytes.length);
+  bytes.copy(out);
   return out;
 }
 
@@ -85,7 +98,7 @@ const writing = new ByteWriter();
 export function writeMessage<A, B, C>(layout: (w: ByteWriter, a: A, b: B, c: C) => void, a: A, b: B, c: C): Buffer {
   measuring.reset(undefined);
   layout(measuring, a, b, c);
-  const out = allocate(measuring.length);
+  const out = written.take(measuring.length);
   writing.reset(out);
   layout(writing, a, b, c);
   return out;

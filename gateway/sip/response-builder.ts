@@ -94,9 +94,10 @@ function layoutResponse(w: ByteWriter, h: SipHeaders, opts: ResponseOptions, r: 
   let wroteLength = false;
   for (const [n, v] of opts.headers ?? []) {
     // serialize(): Content-Length is the body's length, where the first one stands.
-    if (headerKey(n) !== 'content-length') w.text(n).text(': ').text(v).text(CRLF);
+    const isLength = headerKey(n) === 'content-length';
+    if (!isLength) w.text(n).text(': ').text(v).text(CRLF);
     else if (!wroteLength) w.text(n).text(': ').int(body.length).text(CRLF);
-    wroteLength ||= headerKey(n) === 'content-length';
+    wroteLength ||= isLength;
   }
   if (opts.server !== undefined) w.text('Server: ').text(opts.server).text(CRLF);
   if (!wroteLength) w.text('Content-Length: ').int(body.length).text(CRLF);

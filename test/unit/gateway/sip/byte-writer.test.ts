@@ -1,6 +1,6 @@
 // The two-pass writer: measuring and writing agree, and messages share slabs of their own.
 import t from 'tap';
-import { writeMessage } from '../../../../gateway/sip/byte-writer.ts';
+import { keep, writeMessage } from '../../../../gateway/sip/byte-writer.ts';
 import type { ByteWriter } from '../../../../gateway/sip/byte-writer.ts';
 
 const write = (layout: (w: ByteWriter) => void): Buffer => writeMessage((w: ByteWriter) => { layout(w); }, undefined, undefined, undefined);
@@ -26,7 +26,7 @@ void t.test('messages are cut from shared slabs, 8-byte aligned; a full slab giv
   const seen = new Set<ArrayBufferLike>([a.buffer]);
   const kb = 'x'.repeat(1000);
   const outs: Buffer[] = [];
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 20; i++) {
     const out = write((w) => { w.int(i).text(kb); });
     outs.push(out);
     seen.add(out.buffer);
@@ -37,10 +37,22 @@ void t.test('messages are cut from shared slabs, 8-byte aligned; a full slab giv
   t.end();
 });
 
-void t.test('a message larger than 8 KB gets a Buffer of its own', (t) => {
-  const big = write((w) => { w.text('y'.repeat(9000)); });
-  t.equal(big.length, 9000);
+void t.test('a message larger than 4 KB gets a Buffer of its own', (t) => {
+  const big = write((w) => { w.text('y'.repeat(4097)); });
+  t.equal(big.length, 4097);
   t.equal(big.byteOffset, 0);
-  t.equal(big.buffer.byteLength, 9000);
+  t.equal(big.buffer.byteLength, 4097);
+  t.end();
+});
+
+void t.test('a message kept long is copied into slabs of kept messages only', (t) => {
+  const written = write((w) => { w.text('SIP/2.0 200 OK'); });
+  const kept = keep(written);
+  const next = keep(write((w) => { w.text('SIP/2.0 202 Accepted'); }));
+  const transient = write((w) => { w.text('NOTIFY'); });
+  t.equal(kept.toString(), 'SIP/2.0 200 OK');
+  t.not(kept.buffer, written.buffer, 'not beside what was written');
+  t.equal(next.buffer, kept.buffer, 'beside the other kept one');
+  t.equal(transient.buffer, written.buffer, 'transient messages stay in their own slabs');
   t.end();
 });
