@@ -420,7 +420,7 @@ export class SipEndpoint {
         },
       });
     this.#servers.set(key, tx);
-    this.#servers.set(ackKey, tx);
+    if (ackKey !== key) this.#servers.set(ackKey, tx); // only an RFC 2543 INVITE's differs (its ACK carries our To tag)
     return tx;
   }
 
