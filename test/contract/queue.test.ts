@@ -100,6 +100,30 @@ void t.test('group commit: 1,000 concurrent enqueues take far fewer than 1,000 f
   await q.close();
 });
 
+void t.test('acks ride with the next commit of enqueues, and alone are committed within 100 ms', async (t) => {
+  const dir = await tempDir(t);
+  const batches: number[] = [];
+  const q = await JournalQueue.open<Msg>({ dir, onCommit: (n) => batches.push(n) });
+  const a = await q.enqueue(msg(1));
+  const b = await q.enqueue(msg(2));
+  t.same(batches, [1, 1]);
+  q.ack(a);
+  await new Promise((r) => setImmediate(r));
+  t.same(batches, [1, 1], 'no commit for an ack on its own, at once');
+  await q.enqueue(msg(3));
+  t.same(batches, [1, 1, 2], 'the ack went with the next enqueue: one fdatasync for both');
+  q.ack(b);
+  const started = Date.now();
+  while (batches.length < 4 && Date.now() - started < 2000) await new Promise((r) => setTimeout(r, 10));
+  t.same(batches, [1, 1, 2, 1], 'an ack with no enqueue after it is committed on its own');
+  t.ok(Date.now() - started < 1000, `within ${Date.now() - started} ms`);
+  // Read back while the queue is still open, as after a crash: both acks are on disk.
+  const reader = await JournalQueue.open<Msg>({ dir });
+  t.same(pending(reader).map((p) => p.item), [msg(3)]);
+  await reader.close();
+  await q.close();
+});
+
 void t.test('segments roll over; fully acked old segments go, but an unacked prefix keeps the later ones', async (t) => {
   const dir = await tempDir(t);
   const opts: JournalOptions = { dir, segmentBytes: 2048 };
