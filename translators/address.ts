@@ -18,6 +18,7 @@
 import { gatewayError, type GatewayError } from './errors.ts';
 import { checkLocalpart, domainpartProfile, mapLocalpart, parseJid, resourcepartProfile, type Jid } from './jid.ts';
 import { fail, ok, type Result } from './result.ts';
+import { memoized } from './memo.ts';
 
 export type AddressingOptions = { readonly addressing: 'direct' } | { readonly addressing: 'escaped'; readonly gatewayDomain: string };
 
@@ -188,7 +189,9 @@ function grResource(uri: SipUri): string | undefined {
 }
 
 /** A SIP user part as an (escaped) JID localpart: profile mapping, XEP-0106, enforcement. */
-export function sipUserToLocalpart(user: string): AddressResult<string> {
+export const sipUserToLocalpart: (user: string) => AddressResult<string> = memoized(localpartOf);
+
+function localpartOf(user: string): AddressResult<string> {
   const escaped = escapeLocalpart(mapLocalpart(user));
   if (!escaped.ok) return escaped;
   return checkLocalpart(escaped.value);

@@ -41,6 +41,7 @@
 
 import { gatewayError, type GatewayError } from './errors.ts';
 import { fail, ok, type Result } from './result.ts';
+import { memoized } from './memo.ts';
 
 export interface Jid {
   readonly local?: string;
@@ -171,7 +172,10 @@ function bidiRuleHolds(s: string): boolean {
 const DOMAIN_LABEL = /^[\p{Ll}\p{Lo}\p{Lm}\p{Nd}](?:[\p{Ll}\p{Lo}\p{Lm}\p{Nd}\p{Mn}\p{Mc}-]*[\p{Ll}\p{Lo}\p{Lm}\p{Nd}\p{Mn}\p{Mc}])?$/u;
 const IP_LITERAL = /^\[[0-9a-f:.]+\]$/u;
 
-export function domainpartProfile(s: string): Result<string, GatewayError> {
+/** The domainpart profile (prepare and enforce): the canonical domain, or why there is none. */
+export const domainpartProfile: (s: string) => Result<string, GatewayError> = memoized(domainpartOf, 1024);
+
+function domainpartOf(s: string): Result<string, GatewayError> {
   const d = widthMap(s.endsWith('.') ? s.slice(0, -1) : s).toLowerCase().normalize('NFC');
   if (d === '') return malformed('domainpart is empty');
   if (utf8Length(d) > MAX_PART_BYTES) return malformed('domainpart is longer than 1023 bytes');
