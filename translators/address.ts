@@ -147,9 +147,12 @@ function isSipHost(h: string): boolean {
 /**
  * Reads a bare `sip:`, `sips:`, `pres:` or `im:` URI (angle brackets are tolerated, a display
  * name is not). The user part is percent-decoded; the password, port, parameters other than `gr`,
- * and headers are dropped.
+ * and headers are dropped. Remembered per string: the core's routing and the translators read the
+ * same From and Request-URI of every message.
  */
-export function parseSipUri(uri: string): AddressResult<SipUri> {
+export const parseSipUri: (uri: string) => AddressResult<SipUri> = memoized(sipUriOf);
+
+function sipUriOf(uri: string): AddressResult<SipUri> {
   let s = uri.trim();
   if (s.startsWith('<') && s.endsWith('>')) s = s.slice(1, -1);
   const colon = s.indexOf(':');
