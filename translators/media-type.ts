@@ -1,5 +1,6 @@
 // Content-Type values (RFC 2045 §5.1 / RFC 3261 §20.15): type/subtype *( ";" attribute "=" value ),
 // the value a token or a quoted-string. Type, subtype and attribute names are case-insensitive.
+import { memoized } from './memo.ts';
 
 export interface MediaType {
   /** Lowercased `type/subtype`. */
@@ -36,7 +37,10 @@ function splitParams(s: string): string[] {
   return parts;
 }
 
-export function parseMediaType(value: string): MediaType | undefined {
+/** A Content-Type value read; remembered per string (every message of a peer carries the same one). */
+export const parseMediaType: (value: string) => MediaType | undefined = memoized(mediaTypeOf);
+
+function mediaTypeOf(value: string): MediaType | undefined {
   const [head = '', ...rest] = splitParams(value);
   const m = MEDIA.exec(head.trim());
   if (m === null) return undefined;
