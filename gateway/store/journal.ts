@@ -17,6 +17,7 @@ interface Segment { id: number; path: string; unacked: number; bytes: number }
  * a batch of enqueues doubled the time those waited to be acknowledged to their sender.
  */
 const ACK_DELAY_MS = 100;
+
 interface Waiter { seq: number; resolve: (seq: number) => void; reject: (err: Error) => void }
 
 export interface JournalOptions {
