@@ -89,7 +89,7 @@ void t.test('an enqueue or ack arriving just as a commit finishes is still commi
   await again.close();
 });
 
-void t.test('group commit: 1,000 concurrent enqueues take far fewer than 1,000 fdatasyncs', async (t) => {
+void t.test('group commit: 1,000 concurrent enqueues take far fewer than 1,000 disk flushes', async (t) => {
   const dir = await tempDir(t);
   const batches: number[] = [];
   const q = await JournalQueue.open<Msg>({ dir, onCommit: (n) => batches.push(n) });
@@ -111,7 +111,7 @@ void t.test('acks ride with the next commit of enqueues, and alone are committed
   await new Promise((r) => setImmediate(r));
   t.same(batches, [1, 1], 'no commit for an ack on its own, at once');
   await q.enqueue(msg(3));
-  t.same(batches, [1, 1, 2], 'the ack went with the next enqueue: one fdatasync for both');
+  t.same(batches, [1, 1, 2], 'the ack went with the next enqueue: one disk flush for both');
   q.ack(b);
   const started = Date.now();
   while (batches.length < 4 && Date.now() - started < 2000) await new Promise((r) => setTimeout(r, 10));
