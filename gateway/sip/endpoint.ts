@@ -38,7 +38,8 @@ import type { TlsOptions } from './tls-transport.ts';
 import { createTransport } from './transport-factory.ts';
 import { DEFAULT_TIMERS } from './timers.ts';
 import type { TimerValues } from './timers.ts';
-import { clientKey, serverBaseKey, serverKey, serverKeyOf } from './transaction-key.ts';
+import { clientKey, serverBaseKey } from './transaction-key.ts';
+import { ServerTable, type ServerSlot } from './server-table.ts';
 import type { Peer, Transport, TransportName, TransportSink } from './transport.ts';
 import { canonicalHost, UriError } from './uri.ts';
 import { MAGIC_COOKIE, parseVia } from './via.ts';
@@ -110,8 +111,7 @@ export class SipEndpoint {
   readonly #domains: Set<string>;
   readonly #transports: Transport[] = [];
   readonly #handlers = new Map<string, Handler>();
-  readonly #servers = new Map<string, ServerEntry>();
-  readonly #byBase = new Map<string, ServerEntry>();
+  readonly #servers = new ServerTable<ServerEntry>();
   /** What the compact records of completed UDP non-INVITE transactions call back into */
   readonly #completedHost: CompletedHost;
   /** INVITEs without a final response yet, by base key: answers them 487 (CANCEL, §9.2) */
@@ -160,11 +160,7 @@ export class SipEndpoint {
           this.#completedHost.forget(r);
         });
       },
-      forget: (r) => {
-        const key = r.key;
-        if (this.#servers.get(key) === r) this.#servers.delete(key);
-        if (this.#byBase.get(r.base) === r) this.#byBase.delete(r.base);
-      },
+      forget: (r) => { this.#servers.remove(r.slot); },
     };
     this.#sink = {
       message: (msg, peer, via) => { this.#receive(msg, peer, via); },
@@ -195,7 +191,6 @@ export class SipEndpoint {
     for (const c of [...this.#clients.values()]) c.transportError();
     this.#clients.clear();
     this.#servers.clear();
-    this.#byBase.clear();
     this.#cancelable.clear();
     await Promise.all(this.#transports.map((t) => t.close()));
     this.#transports.length = 0;
@@ -322,37 +317,38 @@ export class SipEndpoint {
       source: `${t.name}|${peer.address}|${peer.port}`, method: req.method, uri: req.uri, topVia: checked.vias[0] as Via, topViaText: text, callId: checked.callId,
       cseq: checked.cseq, fromTag: checked.from.tag, toTag: checked.to.tag,
     };
-    const key = flat(serverKey(id));
-    const existing = this.#servers.get(key);
+    // Flat: the base key lives as long as the transaction, and must not keep the request's text.
+    const base = flat(serverBaseKey(id));
+    // "The ACK request matches a transaction if ... the method of the request matches the method
+    // of the request that created the transaction, except for ACK, where the method of the
+    // request that created the transaction is INVITE." (§17.2.3)
+    const existing = this.#servers.find(base, req.method)?.value;
     if (existing) {
-      // "The ACK request matches a transaction if ... the method of the request matches the method
-      // of the request that created the transaction, except for ACK, where the method of the
-      // request that created the transaction is INVITE." (§17.2.3)
       if (req.method === 'ACK' && existing instanceof InviteServerTransaction) existing.receiveAck();
       else existing.receiveRequest();
       return;
     }
     // ACK for a non-INVITE (or for our stateless answers to INVITE) is absorbed.
     if (req.method === 'ACK') return;
-    const base = flat(serverBaseKey(id));
     const toTag = randomHex(6);
     const toHasTag = checked.to.tag !== undefined;
+    const invite = req.method === 'INVITE';
     const respond = (status: number, reason: string, headers?: Array<[string, string]>, body?: Buffer): void => {
       const bytes = writeResponse(req.headers, status, sanitize(reason), { toTag, toHasTag, server: this.#server, headers, body });
-      if (status >= 200) this.#cancelable.delete(base);
+      if (status >= 200 && invite) this.#cancelable.delete(base);
       tx.respond(status, bytes);
     };
     // RFC 2543 ACK: "the To tag of the ACK matches the To tag of the response sent by the server
     // transaction" (§17.2.3), so an INVITE without a magic-cookie branch is also keyed by our tag.
-    const ackKey = req.method === 'INVITE' ? serverKey({ ...id, toTag }) : key;
-    const tx = this.#serverTransaction(req.method, t, dest, key, ackKey, base, peer, checked.callId,
+    const ackBase = invite ? flat(serverBaseKey({ ...id, toTag })) : base;
+    const tx = this.#serverTransaction(req.method, t, dest, base, ackBase, peer, checked.callId,
       () => { if (!t.reliable) respond(100, 'Trying'); });
     if (req.method === 'CANCEL') {
       // "If the UAS did not find a matching transaction for the CANCEL according to the procedure
       // above, it SHOULD respond to the CANCEL with a 481 (Call Leg/Transaction Does Not Exist)."
       // (§9.2) A matched non-INVITE request is not affected by the CANCEL.
       const cancelInvite = this.#cancelable.get(base);
-      if (this.#byBase.has(base)) {
+      if (this.#servers.cancelled(base) !== undefined) {
         // "Regardless of the method of the original request, as long as the CANCEL matched an
         // existing transaction, the UAS answers the CANCEL request itself with a 200 (OK)
         // response." "If the original request was an INVITE, the UAS SHOULD immediately respond to
@@ -364,8 +360,7 @@ export class SipEndpoint {
       }
       return;
     }
-    this.#byBase.set(base, tx);
-    if (req.method === 'INVITE') this.#cancelable.set(base, () => { respond(487, 'Request Terminated'); });
+    if (invite) this.#cancelable.set(base, () => { respond(487, 'Request Terminated'); });
     this.#dispatch(req, checked, peer, t, respond, toTag);
   }
 
@@ -378,7 +373,7 @@ export class SipEndpoint {
    * `whileTrying` (which does capture the request) is dropped once the transaction leaves Trying.
    */
   #serverTransaction(
-    method: string, t: Transport, dest: Peer, key: string, ackKey: string, base: string, peer: Peer, callId: string,
+    method: string, t: Transport, dest: Peer, base: string, ackBase: string, peer: Peer, callId: string,
     whileTrying: () => void,
   ): NonInviteServerTransaction | InviteServerTransaction {
     const invite = method === 'INVITE';
@@ -396,10 +391,9 @@ export class SipEndpoint {
       else t.send(bytes, dest).catch(failed);
     };
     const terminated = (): void => {
-      if (this.#servers.get(key) === tx) this.#servers.delete(key);
-      if (this.#servers.get(ackKey) === tx) this.#servers.delete(ackKey);
-      if (this.#byBase.get(base) === tx) this.#byBase.delete(base);
-      this.#cancelable.delete(base);
+      this.#servers.remove(slot);
+      if (ackSlot !== undefined) this.#servers.remove(ackSlot);
+      if (invite) this.#cancelable.delete(base);
     };
     const tx: NonInviteServerTransaction | InviteServerTransaction = invite
       ? new InviteServerTransaction({
@@ -412,15 +406,15 @@ export class SipEndpoint {
         // compact record of the response bytes, its destination and keys, expired by the shared
         // Timer J queue (at 10-20k tx/s, 64*T1 of live transactions were hundreds of MB).
         completed: (bytes) => {
-          const r = new CompletedResponse(keep(bytes), t, dest, method, base, this.#completedHost);
+          const r = new CompletedResponse(keep(bytes), t, dest, slot, this.#completedHost);
           record = r;
-          if (this.#servers.get(key) === tx) this.#servers.set(key, r);
-          if (this.#byBase.get(base) === tx) this.#byBase.set(base, r);
+          slot.value = r;
           this.#timerJ.add(r);
         },
       });
-    this.#servers.set(key, tx);
-    if (ackKey !== key) this.#servers.set(ackKey, tx); // only an RFC 2543 INVITE's differs (its ACK carries our To tag)
+    const slot = this.#servers.add(base, method, tx);
+    // only an RFC 2543 INVITE's differs (its ACK carries our To tag)
+    const ackSlot = ackBase === base ? undefined : this.#servers.add(ackBase, 'INVITE', tx);
     return tx;
   }
 
@@ -758,22 +752,17 @@ class CompletedResponse {
   readonly bytes: Buffer;
   readonly t: Transport;
   readonly dest: Peer;
-  /** the request's method (an interned string of the parser) and base key: its key is made again
-   * when needed rather than kept (serverKey: base|method; ~100 bytes less per record) */
-  readonly method: string;
-  readonly base: string;
+  /** where the endpoint's table holds this record (it held the transaction before) */
+  readonly slot: ServerSlot<ServerEntry>;
   readonly #host: CompletedHost;
 
-  constructor(bytes: Buffer, t: Transport, dest: Peer, method: string, base: string, host: CompletedHost) {
+  constructor(bytes: Buffer, t: Transport, dest: Peer, slot: ServerSlot<ServerEntry>, host: CompletedHost) {
     this.bytes = bytes;
     this.t = t;
     this.dest = dest;
-    this.method = method;
-    this.base = base;
+    this.slot = slot;
     this.#host = host;
   }
-
-  get key(): string { return serverKeyOf(this.base, this.method); }
 
   receiveRequest(): void { this.#host.resend(this); }
 

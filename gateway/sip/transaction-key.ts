@@ -17,7 +17,7 @@ export interface RequestIdentity {
 }
 
 /**
- * The key shared by a request and its CANCEL: the method is left out.
+ * The key shared by a request and its CANCEL: the method is left out (server-table.ts matches it).
  * "If the branch parameter in the top Via header field is present and begins with the magic cookie
  * "z9hG4bK", ... the request matches a transaction if the branch parameter in the request is equal
  * to the one in the top Via header field of the request that created the transaction, the sent-by
@@ -35,15 +35,6 @@ export function serverBaseKey(r: RequestIdentity): string {
     return `${r.source}|${v.branch}|${v.host.toLowerCase()}:${v.port ?? ''}`;
   }
   return `${r.source}|2543|${r.uri}|${r.toTag ?? ''}|${r.fromTag ?? ''}|${r.callId}|${r.cseq}|${r.topViaText}`;
-}
-
-export function serverKey(r: RequestIdentity): string {
-  return serverKeyOf(serverBaseKey(r), r.method);
-}
-
-/** The server key from a base key (serverBaseKey) and the request's method (ACK matches INVITE). */
-export function serverKeyOf(base: string, method: string): string {
-  return `${base}|${method === 'ACK' ? 'INVITE' : method}`;
 }
 
 /** "the branch parameter in the top Via header field of the response ... and the method parameter
