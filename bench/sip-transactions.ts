@@ -2,6 +2,7 @@
 // SipEndpoint answering 200 to every MESSAGE at once, bench/null-uas.ts, in its own process), next
 // to SIPp UAC → SIPp UAS in the same run as the reference ceiling. UDP and TCP, increasing rates.
 // Run alone: npx node bench/sip-transactions.ts [--quick] [--pin] [--rates 2000,20000] [--seconds 10] [--transports udp,tcp] [--floor-work-us 0,10,20] [--layers parse,check]
+//   [--baseline DIR] (a row for the null application of another checkout, e.g. a git worktree of main)
 // Diagnostics: BENCH_NULL_UAS_FLAGS='--trace-gc' (node flags for the null UAS process).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -27,6 +28,14 @@ export interface Options {
   floorWorkUs?: number[];
   /** Rows for part of Parley's stack only, over UDP (bench/null-uas.ts LAYER): 'parse', 'check'. */
   layers?: Array<'parse' | 'check'>;
+  /** Another checkout's null application as one more row (A/B in one run): its directory, and a label. */
+  baseline?: { dir: string; label: string };
+}
+
+/** A checkout's commit, short, for a row's name. */
+function commitOf(dir: string): string {
+  const r = spawnSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : dir;
 }
 
 /**
@@ -100,7 +109,10 @@ export async function run(o: Options): Promise<Section> {
     const layers = wireSteps
       ? await Promise.all((o.layers ?? []).map(async (layer) => ({ layer, target: await startNode(NULL_UAS, ['udp'], undefined, [layer]) })))
       : [];
-    const extras = [...layers.map((l) => ({ name: l.layer === 'parse' ? 'Parley parse + response only' : 'Parley parse + checks + response', target: l.target })),
+    const baseline = wireSteps && o.baseline !== undefined
+      ? [{ name: `Parley null app at ${o.baseline.label}`, target: await startNode(join(o.baseline.dir, 'bench', 'null-uas.ts'), ['udp', 'tcp']) }]
+      : [];
+    const extras = [...baseline, ...layers.map((l) => ({ name: l.layer === 'parse' ? 'Parley parse + response only' : 'Parley parse + checks + response', target: l.target })),
       ...floors.map((f) => ({ name: f.us === 0 ? 'Node UDP floor (no SIP)' : `Node UDP floor + ${f.us} µs work`, target: f.target }))];
     if (o.pin === true) {
       for (const p of [parley, sipp, ...extras.map((e) => e.target)]) {
@@ -178,7 +190,9 @@ if (import.meta.main) {
   const transports = arg('--transports')?.split(',') as Array<'udp' | 'tcp'> | undefined;
   const floorWorkUs = arg('--floor-work-us')?.split(',').map(Number);
   const layers = arg('--layers')?.split(',') as Array<'parse' | 'check'> | undefined;
+  const baselineDir = arg('--baseline');
   const s = await run({
+    ...(baselineDir !== undefined && { baseline: { dir: baselineDir, label: commitOf(baselineDir) } }),
     seconds: Number(arg('--seconds') ?? (quick ? 3 : 10)), rates, transports, pin: process.argv.includes('--pin'),
     ...(floorWorkUs !== undefined && { floorWorkUs }), ...(layers !== undefined && { layers }),
   });
