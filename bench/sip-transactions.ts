@@ -2,7 +2,7 @@
 // SipEndpoint answering 200 to every MESSAGE at once, bench/null-uas.ts, in its own process), next
 // to SIPp UAC → SIPp UAS in the same run as the reference ceiling. UDP and TCP, increasing rates.
 // Run alone: npx node bench/sip-transactions.ts [--quick] [--pin] [--rates 2000,20000] [--seconds 10] [--transports udp,tcp] [--floor-work-us 0,10,20] [--layers parse,check]
-//   [--baseline DIR] (a row for the null application of another checkout, e.g. a git worktree of main)
+//   [--uac-sched batch] (SIPp UACs under SCHED_BATCH) [--baseline DIR] (a row for the null application of another checkout, e.g. a git worktree of main)
 // Diagnostics: BENCH_NULL_UAS_FLAGS='--trace-gc' (node flags for the null UAS process).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -28,6 +28,12 @@ export interface Options {
   floorWorkUs?: number[];
   /** Rows for part of Parley's stack only, over UDP (bench/null-uas.ts LAYER): 'parse', 'check'. */
   layers?: Array<'parse' | 'check'>;
+  /**
+   * 'batch': the SIPp UACs run under SCHED_BATCH. The load generator is not what is measured; on
+   * this VM the scheduler puts it on the answering process's CPU and, woken by each response, lets
+   * it preempt the answerer mid-burst (perf sched), which a peer on another host never does.
+   */
+  uacSched?: 'batch';
   /** Another checkout's null application as one more row (A/B in one run): its directory, and a label. */
   baseline?: { dir: string; label: string };
 }
@@ -84,10 +90,12 @@ function row(target: string, transport: string, want: number, r: UacResult, cpu:
 }
 
 /** Runs one SIPp UAC load against `port`, capturing wire response times when asked. */
-async function measured(port: number, pid: number, transport: 'udp' | 'tcp', rate: number, calls: number, wire: boolean): Promise<{ r: UacResult; cpu: number; wire: WireTimes | undefined }> {
+async function measured(
+  port: number, pid: number, transport: 'udp' | 'tcp', rate: number, calls: number, wire: boolean, sched: 'batch' | undefined,
+): Promise<{ r: UacResult; cpu: number; wire: WireTimes | undefined }> {
   const cap: Capture | undefined = wire ? await startCapture(port) : undefined;
   const c0 = cpuMicros(pid);
-  const r = await runUac({ remote: `127.0.0.1:${port}`, transport, rate, calls, body: BODY });
+  const r = await runUac({ remote: `127.0.0.1:${port}`, transport, rate, calls, body: BODY, ...(sched !== undefined && { sched }) });
   const cpu = cpuMicros(pid) - c0;
   return { r, cpu, wire: await cap?.stop() };
 }
@@ -125,15 +133,15 @@ export async function run(o: Options): Promise<Section> {
       // not V8 compiling the hot path (the first ~100 ms after start answer in 5–15 ms, which alone
       // is 1 % of a 5 s step's samples at 2,000/s).
       for (const target of [sipp, parley, ...extras.map((e) => e.target)]) {
-        await runUac({ remote: `127.0.0.1:${target.port}`, transport, rate: WARM_UP_RATE, calls: WARM_UP_RATE * 2, body: BODY });
+        await runUac({ remote: `127.0.0.1:${target.port}`, transport, rate: WARM_UP_RATE, calls: WARM_UP_RATE * 2, body: BODY, ...(o.uacSched !== undefined && { sched: o.uacSched }) });
       }
       for (const rate of o.rates) {
         const calls = Math.round(rate * o.seconds);
         const wire = capture && rate <= WIRE_MAX_RATE;
-        const refRun = await measured(sipp.port, sipp.pid, transport, rate, calls, wire);
-        const parleyRun = await measured(parley.port, parley.pid, transport, rate, calls, wire);
+        const refRun = await measured(sipp.port, sipp.pid, transport, rate, calls, wire, o.uacSched);
+        const parleyRun = await measured(parley.port, parley.pid, transport, rate, calls, wire, o.uacSched);
         const extraRuns: Array<{ name: string; run: Awaited<ReturnType<typeof measured>> }> = [];
-        if (wire) for (const e of extras) extraRuns.push({ name: e.name, run: await measured(e.target.port, e.target.pid, transport, rate, calls, wire) });
+        if (wire) for (const e of extras) extraRuns.push({ name: e.name, run: await measured(e.target.port, e.target.pid, transport, rate, calls, wire, o.uacSched) });
         const ref = refRun.r;
         const got = parleyRun.r;
         const cpu = parleyRun.cpu;
@@ -167,6 +175,9 @@ export async function run(o: Options): Promise<Section> {
       o.pin === true
         ? `--pin: the answering process's main thread (SIPp UAS or Parley) pinned to CPU ${last}, the SIPp UAC load generators to CPU 0 (taskset).`
         : 'Not pinned: the answering process and the SIPp UAC share the 2 cores as the scheduler places them.',
+      o.uacSched === 'batch'
+        ? 'SIPp UACs under SCHED_BATCH (`chrt --batch 0`, --uac-sched batch): a response that wakes the load generator does not preempt the answering process mid-burst; every row alike.'
+        : 'SIPp UACs under the default policy (SCHED_OTHER): woken by each response on the answering process\'s CPU, the load generator may preempt it mid-burst.',
       'CPU = utime+stime of the answering process (/proc/PID/stat, 10 ms ticks) over the step ÷ successful transactions; for the reference row it is SIPp UAS\'s CPU.',
       'SIPp p50/p99 from SIPp -trace_rtt: SIPp measures in whole milliseconds (4 ms steps on this VM), so 0 means < 1 ms.',
       `Before the steps, each target answers a 2 s warm-up load at ${fmt(WARM_UP_RATE)}/s (not in the table).`,
@@ -191,7 +202,10 @@ if (import.meta.main) {
   const floorWorkUs = arg('--floor-work-us')?.split(',').map(Number);
   const layers = arg('--layers')?.split(',') as Array<'parse' | 'check'> | undefined;
   const baselineDir = arg('--baseline');
+  const uacSched = arg('--uac-sched');
+  if (uacSched !== undefined && uacSched !== 'batch') throw new Error('--uac-sched: batch (or leave it out for the default policy)');
   const s = await run({
+    ...(uacSched === 'batch' && { uacSched }),
     ...(baselineDir !== undefined && { baseline: { dir: baselineDir, label: commitOf(baselineDir) } }),
     seconds: Number(arg('--seconds') ?? (quick ? 3 : 10)), rates, transports, pin: process.argv.includes('--pin'),
     ...(floorWorkUs !== undefined && { floorWorkUs }), ...(layers !== undefined && { layers }),

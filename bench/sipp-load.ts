@@ -25,6 +25,11 @@ export interface UacLoad {
   stamp?: boolean;
   /** Seconds SIPp may run past calls/rate before it gives up. */
   graceSeconds?: number;
+  /**
+   * 'batch': SIPp runs under SCHED_BATCH (chrt -b), so that a response waking it does not preempt
+   * the process answering on the same CPU in the middle of a burst (see bench/sip-transactions.ts).
+   */
+  sched?: 'batch';
 }
 
 export interface UacResult {
@@ -80,7 +85,9 @@ export async function runUac(o: UacLoad): Promise<UacResult> {
       '-key', 'ruri', to, '-key', 'from', o.from ?? 'sip:alice@corp.test', '-key', 'to', to,
       '-key', 'content_type', 'text/plain;charset=UTF-8', '-key', 'body', o.body];
     await writeFile(join(dir, 'command'), [SIPP_BIN, ...args].join(' ') + '\n');
-    const child = spawnChild(SIPP_BIN, args, { cwd: dir, outputFile: join(dir, 'sipp.out') });
+    const child = o.sched === 'batch'
+      ? spawnChild('chrt', ['--batch', '0', SIPP_BIN, ...args], { cwd: dir, outputFile: join(dir, 'sipp.out') })
+      : spawnChild(SIPP_BIN, args, { cwd: dir, outputFile: join(dir, 'sipp.out') });
     await child.exited;
     const output = await readFile(join(dir, 'sipp.out'), 'utf8');
     const rttFile = readdirSync(dir).find((f) => f.endsWith('_rtt.csv'));
