@@ -11,7 +11,7 @@ import { parseCSeq } from './cseq.ts';
 import { HeaderValueError } from './header-value-error.ts';
 import type { SipHeaders } from './headers.ts';
 import { DnsResolver } from './dns-resolver.ts';
-import { ExpiryQueue } from './expiry-queue.ts';
+import { ExpiryQueue, MAX_PER_TURN } from './expiry-queue.ts';
 import { parseListenUrl, targetOf } from './listen-url.ts';
 import { randomHex } from './random-id.ts';
 import type { SipMessage, SipRequest, SipResponse } from './message.ts';
@@ -138,7 +138,7 @@ export class SipEndpoint {
     this.#log = opts.log.child({ component: 'sip' });
     this.#clock = opts.clock ?? systemClock;
     this.#timers = { ...DEFAULT_TIMERS, ...opts.timers };
-    this.#timerJ = new ExpiryQueue(this.#clock, 64 * this.#timers.T1, this.#timers.T1 / 5);
+    this.#timerJ = new ExpiryQueue(this.#clock, 64 * this.#timers.T1, this.#timers.T1 / 5, undefined, MAX_PER_TURN);
     this.#accept = opts.accept ?? ['text/plain', 'message/cpim'];
     this.#supported = (opts.supported ?? []).map((t) => t.toLowerCase());
     this.#domains = new Set(opts.domains.map(canonicalHost));

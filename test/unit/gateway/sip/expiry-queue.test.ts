@@ -1,7 +1,7 @@
-// One-duration expiry queue on a ManualClock: order, cancel, slack, and compaction of the FIFO.
+// One-duration expiry queue on a ManualClock: order, cancel, slack, work per turn, chunks of the FIFO.
 import t from 'tap';
 import { ManualClock } from '../../../../gateway/clock.ts';
-import { ExpiryQueue } from '../../../../gateway/sip/expiry-queue.ts';
+import { ExpiryQueue, MAX_PER_TURN } from '../../../../gateway/sip/expiry-queue.ts';
 
 const item = (log: string[], name: string) => ({ expire: () => { log.push(name); } });
 
@@ -58,20 +58,44 @@ void t.test('slack lets entries fire late (never early) so that one timer serves
   t.end();
 });
 
-void t.test('the FIFO is compacted while entries keep coming, and tickets stay valid', (t) => {
+void t.test('entries due together fire MAX_PER_TURN a turn, a timer apart; tickets stay valid across chunks', (t) => {
   const clock = new ManualClock();
-  const q = new ExpiryQueue(clock, 1000);
+  const q = new ExpiryQueue(clock, 1000, 0, undefined, MAX_PER_TURN);
   let fired = 0;
   const counter = { expire: () => { fired++; } };
-  for (let i = 0; i < 5000; i++) q.add(counter);
+  const tickets: number[] = [];
+  for (let i = 0; i < 5000; i++) tickets.push(q.add(counter));
   clock.advance(1);
   const late = q.add(counter);
+  q.cancel(tickets[4000] as number);
+  t.equal(q.size, 5001, 'an entry cancelled behind the front still counts');
   clock.advance(999);
-  t.equal(fired, 5000);
-  t.equal(q.size, 1);
-  q.cancel(late);
+  t.equal(fired, MAX_PER_TURN, 'one turn at the deadline');
+  t.equal(clock.pending, 1, 'the rest a timer later');
   clock.advance(1);
-  t.equal(fired, 5000);
+  t.equal(fired, 2 * MAX_PER_TURN);
+  clock.advance(100);
+  t.equal(fired, 5000, 'every entry but the cancelled one, the late one last');
+  t.equal(q.size, 0);
+  t.equal(clock.pending, 0);
+  q.cancel(late);
+  q.cancel(tickets[0] as number);
+  // Tickets keep counting after the queue emptied; a new entry fires on its own deadline.
+  const again = q.add(counter);
+  t.ok(again > late);
+  clock.advance(1000);
+  t.equal(fired, 5001);
+  t.end();
+});
+
+void t.test('without a bound, every entry due fires in one turn', (t) => {
+  const clock = new ManualClock();
+  const q = new ExpiryQueue(clock, 10);
+  let fired = 0;
+  for (let i = 0; i < 3000; i++) q.add({ expire: () => { fired++; } });
+  clock.advance(10);
+  t.equal(fired, 3000);
+  t.equal(clock.pending, 0);
   t.end();
 });
 
