@@ -2,6 +2,7 @@
 // and with --record appends it to bench/RESULTS.md.
 // Usage: npm run bench -- [--quick] [--record] [--pin] [--only parser,journal,transactions,e2e]
 // --pin: the transactions bench pins the answering process and the load generator to separate CPUs.
+// --uac-sched batch: the transactions bench runs its SIPp load generators under SCHED_BATCH.
 import { cpus, release, type as osType } from 'node:os';
 import { appendFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
@@ -45,7 +46,12 @@ if (want('journal')) {
   process.stdout.write(`${md}\n`);
 }
 if (want('transactions')) {
-  emit(await transactions.run({ seconds: quick ? 3 : 10, rates: quick ? [2000, 10000] : [2000, 5000, 10000, 20000, 25000], pin: argv.includes('--pin') }));
+  const schedAt = argv.indexOf('--uac-sched');
+  const batch = schedAt >= 0 && argv[schedAt + 1] === 'batch';
+  emit(await transactions.run({
+    seconds: quick ? 3 : 10, rates: quick ? [2000, 10000] : [2000, 5000, 10000, 20000, 25000], pin: argv.includes('--pin'),
+    ...(batch && { uacSched: 'batch' as const }),
+  }));
 }
 if (want('e2e')) emit(await e2e.run({ seconds: quick ? 4 : 12, rates: quick ? [2000, 5000] : [2000, 4000, 6000, 8000] }));
 

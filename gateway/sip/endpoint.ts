@@ -40,6 +40,7 @@ import { DEFAULT_TIMERS } from './timers.ts';
 import type { TimerValues } from './timers.ts';
 import { clientKey, serverBaseKey } from './transaction-key.ts';
 import { ServerTable, type ServerSlot } from './server-table.ts';
+import { mediaTypeIn } from './media-type.ts';
 import type { Peer, Transport, TransportName, TransportSink } from './transport.ts';
 import { canonicalHost, UriError } from './uri.ts';
 import { MAGIC_COOKIE, parseVia } from './via.ts';
@@ -139,7 +140,7 @@ export class SipEndpoint {
     this.#clock = opts.clock ?? systemClock;
     this.#timers = { ...DEFAULT_TIMERS, ...opts.timers };
     this.#timerJ = new ExpiryQueue(this.#clock, 64 * this.#timers.T1, this.#timers.T1 / 5, undefined, MAX_PER_TURN);
-    this.#accept = opts.accept ?? ['text/plain', 'message/cpim'];
+    this.#accept = (opts.accept ?? ['text/plain', 'message/cpim']).map((m) => m.toLowerCase());
     this.#supported = (opts.supported ?? []).map((t) => t.toLowerCase());
     this.#domains = new Set(opts.domains.map(canonicalHost));
     this.#allowEvents = (opts.allowEvents ?? []).map((e) => e.toLowerCase());
@@ -443,11 +444,10 @@ export class SipEndpoint {
     }
     const contentType = req.headers.first('content-type');
     if (req.method === 'MESSAGE' && req.body.length > 0) {
-      const media = (contentType ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
       // "If a UAS receives a request with a body of a type it does not understand, it MUST respond
       // with a 415 (Unsupported Media Type) response ... the response MUST list the body types it
       // understands in the Accept header" (§8.2.3)
-      if (!this.#accept.includes(media)) {
+      if (!mediaTypeIn(contentType ?? '', this.#accept)) {
         respond(415, reasonPhrase(415), [['Accept', this.#accept.join(', ')]]);
         return;
       }
