@@ -41,6 +41,7 @@ import type { TimerValues } from './timers.ts';
 import { clientKey, serverBaseKey } from './transaction-key.ts';
 import { ServerTable, type ServerSlot } from './server-table.ts';
 import { mediaTypeIn } from './media-type.ts';
+import { ShardedMap } from '../sharded-map.ts';
 import type { Peer, Transport, TransportName, TransportSink } from './transport.ts';
 import { canonicalHost, UriError } from './uri.ts';
 import { MAGIC_COOKIE, parseVia } from './via.ts';
@@ -117,7 +118,8 @@ export class SipEndpoint {
   readonly #completedHost: CompletedHost;
   /** INVITEs without a final response yet, by base key: answers them 487 (CANCEL, §9.2) */
   readonly #cancelable = new Map<string, () => void>();
-  readonly #clients = new Map<string, NonInviteClientTransaction<ClientTxData>>();
+  /** sharded: a NOTIFY fan-out keeps tens of thousands here (see ../sharded-map.ts) */
+  readonly #clients = new ShardedMap<NonInviteClientTransaction<ClientTxData>>();
   readonly #nictReliable: NictContext<ClientTxData>;
   readonly #nictUnreliable: NictContext<ClientTxData>;
   readonly #locals = new Map<Transport, LocalParts>();

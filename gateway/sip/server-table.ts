@@ -8,6 +8,8 @@
 // map per key kind and a re-insert on completion cost eleven operations on maps holding every
 // transaction of the last 64*T1 (bench/RESULTS.md).
 
+import { ShardedMap } from '../sharded-map.ts';
+
 /** A transaction (or its compact record) under one base key and method. */
 export class ServerSlot<T> {
   readonly base: string;
@@ -32,7 +34,8 @@ export class ServerSlot<T> {
 export const MAX_METHODS_PER_BRANCH = 16;
 
 export class ServerTable<T> {
-  readonly #chains = new Map<string, ServerSlot<T>>();
+  /** sharded: holds every transaction of the last 64*T1, and a plain Map's growth stalls the loop */
+  readonly #chains = new ShardedMap<ServerSlot<T>>();
 
   get size(): number { return this.#chains.size; }
 
