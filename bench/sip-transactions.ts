@@ -110,11 +110,12 @@ export async function run(o: Options): Promise<Section> {
     const parley = await startNode(NULL_UAS, ['udp', 'tcp'], o.cpuProfDir);
     const sipp = await startUas(transport);
     // The floor is measured where the wire is: over UDP at the rates tcpdump follows.
-    const wireSteps = transport === 'udp' && capture && o.rates.some((r) => r <= WIRE_MAX_RATE);
-    const floors = wireSteps
+    const wireSteps = capture && o.rates.some((r) => r <= WIRE_MAX_RATE);
+    const udpWireSteps = wireSteps && transport === 'udp';
+    const floors = udpWireSteps
       ? await Promise.all((o.floorWorkUs ?? [0]).map(async (us) => ({ us, target: await startNode(UDP_FLOOR, ['udp'], undefined, [String(us)]) })))
       : [];
-    const layers = wireSteps
+    const layers = udpWireSteps
       ? await Promise.all((o.layers ?? []).map(async (layer) => ({ layer, target: await startNode(NULL_UAS, ['udp'], undefined, [layer]) })))
       : [];
     const baseline = wireSteps && o.baseline !== undefined
