@@ -12,6 +12,7 @@
 import { lookup, Resolver } from 'node:dns/promises';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
+import { FifoMap } from '../fifo-map.ts';
 import { DnsError } from './rfc3263.ts';
 import type { NaptrRecord, Rfc3263Dns, SrvRecord } from './rfc3263.ts';
 
@@ -42,8 +43,7 @@ export class DnsResolver implements Rfc3263Dns {
   readonly #clock: Clock;
   readonly #maxMs: number;
   readonly #negativeMs: number;
-  readonly #maxEntries: number;
-  readonly #cache = new Map<string, Entry>();
+  readonly #cache: FifoMap<Entry>;
 
   constructor(opts: DnsResolverOptions = {}) {
     this.#resolver = new Resolver({ timeout: opts.timeoutMs ?? 2000, tries: opts.tries ?? 2 });
@@ -53,7 +53,7 @@ export class DnsResolver implements Rfc3263Dns {
     this.#clock = opts.clock ?? systemClock;
     this.#maxMs = opts.maxCacheMs ?? 60_000;
     this.#negativeMs = opts.negativeCacheMs ?? 10_000;
-    this.#maxEntries = opts.maxEntries ?? 1000;
+    this.#cache = new FifoMap(opts.maxEntries ?? 1000);
   }
 
   naptr(name: string): Promise<Answer<NaptrRecord>> {
@@ -104,9 +104,7 @@ export class DnsResolver implements Rfc3263Dns {
         return settle(answer, negative ? this.#negativeMs : undefined);
       },
     );
-    this.#cache.delete(key);
     this.#cache.set(key, { expires: Infinity, value });
-    if (this.#cache.size > this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value as string);
     return value;
   }
 }

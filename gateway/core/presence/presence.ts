@@ -11,6 +11,7 @@ import type { SipPublishRequest, SipSubscriptionEvent, WatcherEndedEvent, Watche
 import { SUBJECTS, CORE_QUEUE, type XmppStanzaEvent } from '../../bus/subjects.ts';
 import type { Subscription } from '../../bus/bus.ts';
 import { systemClock, type Clock } from '../../clock.ts';
+import { FifoMap } from '../../fifo-map.ts';
 import { admit } from '../../policy/admission.ts';
 import type { PresenceStore } from '../../store/presence-store.ts';
 import type { CoreContext } from '../context.ts';
@@ -71,13 +72,12 @@ export function startPresence(ctx: CoreContext, opts: PresenceOptions): Presence
 
   // Address mapping runs on every stanza of a fan-out: remember recent answers (bounded) (ours).
   const memo = <A extends unknown[]>(fn: (...a: A) => string | undefined, max = 10_000): ((...a: A) => string | undefined) => {
-    const seen = new Map<string, string | undefined>();
+    const seen = new FifoMap<string | undefined>(max);
     return (...a: A) => {
       const key = a.join('\u0000');
       if (seen.has(key)) return seen.get(key);
       const v = fn(...a);
       seen.set(key, v);
-      if (seen.size > max) seen.delete(seen.keys().next().value as string);
       return v;
     };
   };

@@ -8,6 +8,7 @@ import { xmppPresenceToPidfModel } from '../../../translators/presence.ts';
 import type { XmlElement } from '../../../translators/xml.ts';
 import type { WatcherDecision, WatcherDialogsReply, WatcherEndedEvent, WatcherNotify, WatcherNotifyCommand, WatcherSubscribeRequest } from '../../bus/presence-subjects.ts';
 import { SUBJECTS } from '../../bus/subjects.ts';
+import { FifoMap } from '../../fifo-map.ts';
 import { admit } from '../../policy/admission.ts';
 import type { PresenceStore, StoredResourcePresence, WatcherSubscription } from '../../store/presence-store.ts';
 import type { CoreContext } from '../context.ts';
@@ -38,7 +39,7 @@ const OWNER_CACHE = 10_000;
 export class Watchers {
   readonly #d: WatcherDeps;
   readonly #policy: WatcherPolicy;
-  readonly #owners = new Map<string, Current>();
+  readonly #owners = new FifoMap<Current>(OWNER_CACHE);
 
   constructor(deps: WatcherDeps) {
     this.#d = deps;
@@ -141,10 +142,6 @@ export class Watchers {
     if (c !== undefined) return c;
     c = { resources };
     this.#owners.set(owner, c);
-    if (this.#owners.size > OWNER_CACHE) {
-      const oldest = this.#owners.keys().next().value;
-      if (oldest !== undefined) this.#owners.delete(oldest);
-    }
     return c;
   }
 
