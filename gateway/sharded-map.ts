@@ -6,8 +6,8 @@
 // (bench/RESULTS.md, 2026-12-07). Split 256 ways, a rehash moves 1/256 of the entries.
 //
 // The shard is picked by FNV-1a over the whole key, seeded per map at random: keys that differ
-// anywhere (a branch in the middle of a transaction key) spread evenly, and a peer cannot choose
-// keys that all land in one shard — which would only bring back one plain Map, the worst case.
+// anywhere (a branch in the middle of a transaction key) spread evenly, and a peer that does not
+// know the seed cannot aim its keys at one shard (which would only bring back one plain Map).
 
 const FNV_PRIME = 0x01000193;
 
