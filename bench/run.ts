@@ -47,7 +47,10 @@ if (want('journal')) {
 }
 if (want('transactions')) {
   const schedAt = argv.indexOf('--uac-sched');
-  const batch = schedAt >= 0 && argv[schedAt + 1] === 'batch';
+  const sched = schedAt >= 0 ? argv[schedAt + 1] : undefined;
+  // as bench/sip-transactions.ts run alone: a policy it does not know is refused, not ignored
+  if (sched !== undefined && sched !== 'batch') throw new Error('--uac-sched: batch (or leave it out for the default policy)');
+  const batch = sched === 'batch';
   emit(await transactions.run({
     seconds: quick ? 3 : 10, rates: quick ? [2000, 10000] : [2000, 5000, 10000, 20000, 25000], pin: argv.includes('--pin'),
     ...(batch && { uacSched: 'batch' as const }),
