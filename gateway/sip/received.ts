@@ -33,5 +33,8 @@ export function stampVia(text: string, via: Via, source: Peer, forceRport: boole
  */
 export function responseDestination(via: Via | undefined, source: Peer, forceRport: boolean): Peer {
   if (via === undefined || via.rport !== undefined || forceRport) return source;
-  return { address: source.address, port: via.port ?? 5060 };
+  const port = via.port ?? 5060;
+  // The source itself when its port is the one named (a completed transaction keeps its
+  // destination for 64*T1: a shared object, not one more per request).
+  return port === source.port ? source : { address: source.address, port };
 }

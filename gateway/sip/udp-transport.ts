@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import type { Logger } from '../log.ts';
 import { parseDatagram } from './parser.ts';
 import { ParseError } from './parse-error.ts';
+import { PeerCache } from './peer-cache.ts';
 import { isForbiddenDestination, TransportError } from './transport.ts';
 import type { Peer, Transport, TransportSink } from './transport.ts';
 
@@ -42,6 +43,8 @@ export class UdpTransport implements Transport {
   readonly #log: Logger;
   readonly #socket: Socket;
   #local: Peer | undefined;
+  /** one Peer per source, not one per datagram (peer-cache.ts) */
+  readonly #peers = new PeerCache();
 
   constructor(host: string, port: number, family: 4 | 6, sink: TransportSink, log: Logger) {
     this.#host = host;
@@ -53,7 +56,7 @@ export class UdpTransport implements Transport {
       type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6,
       recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalFirstLookup,
     });
-    this.#socket.on('message', (buf, rinfo) => { this.#receive(buf, { address: rinfo.address, port: rinfo.port }); });
+    this.#socket.on('message', (buf, rinfo) => { this.#receive(buf, this.#peers.peer(rinfo.address, rinfo.port)); });
     this.#socket.on('error', (err) => { this.#log.warn({ err }, 'sip udp socket error'); });
   }
 

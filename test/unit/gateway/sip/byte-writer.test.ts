@@ -1,6 +1,6 @@
 // The two-pass writer: measuring and writing agree, and messages share slabs of their own.
 import t from 'tap';
-import { keep, writeMessage } from '../../../../gateway/sip/byte-writer.ts';
+import { keep, keptSlab, writeMessage } from '../../../../gateway/sip/byte-writer.ts';
 import type { ByteWriter } from '../../../../gateway/sip/byte-writer.ts';
 
 const write = (layout: (w: ByteWriter) => void): Buffer => writeMessage((w: ByteWriter) => { layout(w); }, undefined, undefined, undefined);
@@ -47,12 +47,26 @@ void t.test('a message larger than 4 KB gets a Buffer of its own', (t) => {
 
 void t.test('a message kept long is copied into slabs of kept messages only', (t) => {
   const written = write((w) => { w.text('SIP/2.0 200 OK'); });
-  const kept = keep(written);
-  const next = keep(write((w) => { w.text('SIP/2.0 202 Accepted'); }));
+  const at = keep(written);
+  const slab = keptSlab();
+  const nextAt = keep(write((w) => { w.text('SIP/2.0 202 Accepted'); }));
   const transient = write((w) => { w.text('NOTIFY'); });
-  t.equal(kept.toString(), 'SIP/2.0 200 OK');
-  t.not(kept.buffer, written.buffer, 'not beside what was written');
-  t.equal(next.buffer, kept.buffer, 'beside the other kept one');
+  t.equal(slab.toString('latin1', at, at + written.length), 'SIP/2.0 200 OK');
+  t.not(slab.buffer, written.buffer, 'not beside what was written');
+  t.equal(keptSlab(), slab, 'beside the other kept one');
+  t.equal(slab.toString('latin1', nextAt, nextAt + 20), 'SIP/2.0 202 Accepted');
+  t.equal(nextAt % 8, 0, '8-byte aligned');
   t.equal(transient.buffer, written.buffer, 'transient messages stay in their own slabs');
+  t.end();
+});
+
+void t.test('a kept message larger than 4 KB gets a Buffer of its own', (t) => {
+  const at = keep(Buffer.alloc(5000, 0x61));
+  const own = keptSlab();
+  t.equal(at, 0);
+  t.equal(own.length, 5000);
+  const small = keep(Buffer.from('x'));
+  t.not(keptSlab(), own, 'the next small one goes back to the slab');
+  t.equal(keptSlab().toString('latin1', small, small + 1), 'x');
   t.end();
 });
