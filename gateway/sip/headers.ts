@@ -22,17 +22,20 @@ export class SipHeaders {
    */
   #offsets: number[] = [];
 
-  constructor(src?: Buffer) {
-    this.#src = src;
-  }
-
   /**
-   * Parser entry: a field whose name (buf[lineStart, nameEnd)) and value are byte ranges of the
-   * source buffer; key is headerKey() of that name.
+   * Parser entry (parser.ts): `keys[i]` is headerKey() of field i's name and `offsets[4i..4i+3]` are
+   * the byte ranges of its name (from the start of its line) and value in `src`; both arrays are
+   * the fields' own, of their exact size (they are held as long as the message).
    */
-  addRaw(key: string, lineStart: number, nameEnd: number, valueStart: number, valueEnd: number): void {
-    this.#keys.push(key);
-    this.#offsets.push(lineStart, nameEnd, valueStart, valueEnd);
+  constructor(src?: Buffer, keys?: string[], offsets?: number[]) {
+    this.#src = src;
+    if (keys !== undefined && offsets !== undefined) {
+      this.#keys = keys;
+      this.#offsets = offsets;
+      // Most values of a request are read (Via, From, To, Call-ID, CSeq, ...): room for all at
+      // once rather than regrowth as they are read out of order.
+      this.#values = new Array<string | undefined>(keys.length);
+    }
   }
 
   append(name: string, value: string): void {
