@@ -263,14 +263,20 @@ export class SipEndpoint {
   #stampTopVia(headers: SipHeaders, peer: Peer, t: Transport): { via: Via | undefined; text: string } {
     const i = headers.indexOf('via');
     if (i < 0) return { via: undefined, text: '' };
-    const parts = splitList(headers.valueAt(i));
-    const text = parts[0] ?? '';
+    const value = headers.valueAt(i);
+    // One Via value per field is the usual case: no list to split.
+    const parts = value.includes(',') ? splitList(value) : undefined;
+    const text = parts === undefined ? value : parts[0] ?? '';
     const via = parseVia(text);
     if (via instanceof HeaderValueError) return { via: undefined, text };
     const stamped = stampVia(text, via, peer, !t.reliable && this.#opts.forceRport === true);
     if (stamped !== text) {
-      parts[0] = stamped;
-      headers.setValueAt(i, parts.join(', '));
+      if (parts === undefined) {
+        headers.setValueAt(i, stamped);
+      } else {
+        parts[0] = stamped;
+        headers.setValueAt(i, parts.join(', '));
+      }
     }
     return { via, text };
   }

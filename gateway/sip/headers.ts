@@ -127,7 +127,13 @@ export class SipHeaders {
     for (let i = 0; i < this.#keys.length; i++) {
       if (this.#keys[i] !== key) continue;
       if (split) {
-        for (const part of splitList(this.valueAt(i))) if (part !== '') out.push(part);
+        const v = this.valueAt(i);
+        // One value per field is the usual case: no list to split (a value has no LWS around it).
+        if (!v.includes(',')) {
+          if (v !== '') out.push(v);
+        } else {
+          for (const part of splitList(v)) if (part !== '') out.push(part);
+        }
       } else {
         out.push(this.valueAt(i));
       }

@@ -33,6 +33,10 @@ export function literalFirstLookup(host: string, options: number | LookupOneOpti
   else lookup(host, typeof options === 'number' ? { family: options } : options, callback);
 }
 
+function failed(p: Posted, err: unknown): void {
+  p.failed(new TransportError(`udp send to ${p.peer.address}:${p.peer.port} failed`, { cause: err }), p.arg);
+}
+
 export class UdpTransport implements Transport {
   readonly name = 'udp';
   readonly reliable = false;
@@ -117,11 +121,10 @@ export class UdpTransport implements Transport {
     const posted = this.#posted;
     this.#posted = [];
     for (const p of posted) {
-      const fail = (err: unknown): void => { p.failed(new TransportError(`udp send to ${p.peer.address}:${p.peer.port} failed`, { cause: err }), p.arg); };
       try {
-        this.#socket.send(p.bytes, p.peer.port, p.peer.address, (err) => { if (err) fail(err); });
+        this.#socket.send(p.bytes, p.peer.port, p.peer.address, (err) => { if (err) failed(p, err); });
       } catch (err) {
-        fail(err);
+        failed(p, err);
       }
     }
   };

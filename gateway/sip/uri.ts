@@ -33,13 +33,32 @@ function isScheme(s: string): boolean {
   return s.length > 0;
 }
 
+/** The number the ASCII digits s[from, to) write (the caller checked they are digits). */
+export function digitsValue(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 0x30;
+  return n;
+}
+
 export function isSipUri(u: SipUri | OtherUri): u is SipUri {
   return u.scheme === 'sip' || u.scheme === 'sips';
 }
 
+/** s begins with "sip" in any case (then ":" or "s:", checked by the caller). */
+function startsWithSip(s: string): boolean {
+  return (s.charCodeAt(0) | 0x20) === 0x73 && (s.charCodeAt(1) | 0x20) === 0x69 && (s.charCodeAt(2) | 0x20) === 0x70;
+}
+
+/** The scheme of s (up to `colon`) in lower case; "sip" and "sips" without a new string. */
+function schemeOf(s: string, colon: number): string {
+  if (colon === 3 && startsWithSip(s)) return 'sip';
+  if (colon === 4 && startsWithSip(s) && (s.charCodeAt(3) | 0x20) === 0x73) return 'sips';
+  return s.slice(0, colon).toLowerCase();
+}
+
 export function parseUri(s: string): SipUri | OtherUri | UriError {
   const colon = s.indexOf(':');
-  const scheme = s.slice(0, colon).toLowerCase();
+  const scheme = schemeOf(s, colon);
   if (colon < 1 || !isScheme(scheme)) return new UriError('URI without a valid scheme');
   if (scheme !== 'sip' && scheme !== 'sips') {
     return colon + 1 < s.length && !/[\s<>"]/.test(s) ? { scheme, opaque: s.slice(colon + 1) } : new UriError(`malformed ${scheme} URI`);
@@ -77,7 +96,7 @@ export function parseUri(s: string): SipUri | OtherUri | UriError {
   if (s.charCodeAt(p) === 0x3a) {
     let e = p + 1;
     while (DIGIT[s.charCodeAt(e)] === 1) e++;
-    port = e > p + 1 && e - p <= 6 ? Number(s.slice(p + 1, e)) : 65536;
+    port = e > p + 1 && e - p <= 6 ? digitsValue(s, p + 1, e) : 65536;
     if (port > 65535) return new UriError('malformed port');
     p = e;
   }

@@ -3,6 +3,7 @@
 import { allIn, DIGIT, HOST, IPV6, TOKEN } from './chars.ts';
 import { HeaderValueError } from './header-value-error.ts';
 import { param, parseParams } from './params.ts';
+import { digitsValue } from './uri.ts';
 import type { Params } from './params.ts';
 
 export interface Via {
@@ -34,20 +35,39 @@ function token(s: string, p: number): number {
   return p;
 }
 
-export function parseVia(s: string): Via | HeaderValueError {
-  const parts: string[] = [];
-  let p = ws(s, 0);
-  for (let i = 0; i < 3; i++) {
-    if (i > 0) {
-      if (s.charCodeAt(p) !== 0x2f) return new HeaderValueError('malformed Via sent-protocol');
-      p = ws(s, p + 1);
-    }
-    const e = token(s, p);
-    if (e === p) return new HeaderValueError('malformed Via sent-protocol');
-    parts.push(s.slice(p, e));
-    p = ws(s, e);
+/** The upper-case spellings that sent-protocol parts nearly always have. */
+const USUAL = ['SIP', 'UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
+
+/** s[p, e) in upper case; the usual spellings (in any case) without a new string. */
+function upperPart(s: string, p: number, e: number): string {
+  for (const u of USUAL) {
+    if (u.length !== e - p) continue;
+    let i = 0;
+    while (i < u.length && (s.charCodeAt(p + i) & ~0x20) === u.charCodeAt(i)) i++;
+    if (i === u.length) return u;
   }
-  const [protocol = '', version = '', transport = ''] = parts;
+  return s.slice(p, e).toUpperCase();
+}
+
+export function parseVia(s: string): Via | HeaderValueError {
+  // sent-protocol = protocol-name SLASH protocol-version SLASH transport
+  let p = ws(s, 0);
+  let e = token(s, p);
+  if (e === p) return new HeaderValueError('malformed Via sent-protocol');
+  const protocol = upperPart(s, p, e);
+  p = ws(s, e);
+  if (s.charCodeAt(p) !== 0x2f) return new HeaderValueError('malformed Via sent-protocol');
+  p = ws(s, p + 1);
+  e = token(s, p);
+  if (e === p) return new HeaderValueError('malformed Via sent-protocol');
+  const version = e - p === 3 && s.startsWith('2.0', p) ? '2.0' : s.slice(p, e);
+  p = ws(s, e);
+  if (s.charCodeAt(p) !== 0x2f) return new HeaderValueError('malformed Via sent-protocol');
+  p = ws(s, p + 1);
+  e = token(s, p);
+  if (e === p) return new HeaderValueError('malformed Via sent-protocol');
+  const transport = upperPart(s, p, e);
+  p = ws(s, e);
   let host: string;
   let ipv6 = false;
   if (s.charCodeAt(p) === 0x5b) {
@@ -68,7 +88,7 @@ export function parseVia(s: string): Via | HeaderValueError {
     p = ws(s, p + 1);
     const start = p;
     while (DIGIT[s.charCodeAt(p)] === 1) p++;
-    port = p > start && p - start <= 5 ? Number(s.slice(start, p)) : 65536;
+    port = p > start && p - start <= 5 ? digitsValue(s, start, p) : 65536;
     if (port > 65535) return new HeaderValueError('malformed Via port');
   }
   const params = parseParams(s, p);
@@ -81,7 +101,7 @@ export function parseVia(s: string): Via | HeaderValueError {
     if (rport > 65535) return new HeaderValueError('malformed rport');
   }
   return {
-    protocol: protocol.toUpperCase(), version, transport: transport.toUpperCase(), host, ipv6, port, params,
+    protocol, version, transport, host, ipv6, port, params,
     branch: param(params, 'branch'), received: param(params, 'received'), rport,
   };
 }
