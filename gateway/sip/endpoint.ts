@@ -17,6 +17,8 @@ import { randomHex } from './random-id.ts';
 import type { SipMessage, SipRequest, SipResponse } from './message.ts';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.ts';
 import type { NictContext } from './non-invite-client-transaction.ts';
+import type { NistContext } from './non-invite-server-transaction.ts';
+import type { IstContext } from './invite-server-transaction.ts';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.ts';
 import { InviteServerTransaction } from './invite-server-transaction.ts';
 import type { ParseError } from './parse-error.ts';
@@ -115,6 +117,8 @@ export class SipEndpoint {
   readonly #servers = new ServerTable<ServerEntry>();
   /** What the compact records of completed UDP non-INVITE transactions call back into */
   readonly #completedHost: CompletedHost;
+  /** What every server transaction's link shares */
+  readonly #txEnv: ServerTxEnv;
   /** INVITEs without a final response yet, by base key: answers them 487 (CANCEL, §9.2) */
   readonly #cancelable = new Map<string, () => void>();
   /** sharded: a NOTIFY fan-out keeps tens of thousands here (see ../sharded-map.ts) */
@@ -163,6 +167,10 @@ export class SipEndpoint {
         });
       },
       forget: (r) => { this.#servers.remove(r.slot); },
+    };
+    this.#txEnv = {
+      clock: this.#clock, timers: this.#timers, log: this.#log, servers: this.#servers, cancelable: this.#cancelable,
+      completedHost: this.#completedHost, timerJ: this.#timerJ, server: this.#server,
     };
     this.#sink = {
       message: (msg, peer, via) => { this.#receive(msg, peer, via); },
@@ -341,19 +349,17 @@ export class SipEndpoint {
     }
     // ACK for a non-INVITE (or for our stateless answers to INVITE) is absorbed.
     if (req.method === 'ACK') return;
-    const toTag = randomHex(6);
-    const toHasTag = checked.to.tag !== undefined;
     const invite = req.method === 'INVITE';
-    const respond = (status: number, reason: string, headers?: Array<[string, string]>, body?: Buffer): void => {
-      const bytes = writeResponse(req.headers, status, sanitize(reason), { toTag, toHasTag, server: this.#server, headers, body });
-      if (status >= 200 && invite) this.#cancelable.delete(base);
-      tx.respond(status, bytes);
-    };
+    const toTag = randomHex(6);
+    const link = new ServerTxLink(this.#txEnv, req.headers, t, dest, base, invite, toTag, checked.to.tag !== undefined, peer, checked.callId);
+    link.tx = invite ? new InviteServerTransaction(link) : new NonInviteServerTransaction(link);
+    link.slot = this.#servers.add(base, req.method, link.tx);
     // RFC 2543 ACK: "the To tag of the ACK matches the To tag of the response sent by the server
     // transaction" (§17.2.3), so an INVITE without a magic-cookie branch is also keyed by our tag.
-    const ackBase = invite ? serverBaseKey({ ...id, toTag }) : base;
-    const tx = this.#serverTransaction(req.method, t, dest, base, ackBase, peer, checked.callId,
-      () => { if (!t.reliable) respond(100, 'Trying'); });
+    if (invite) {
+      const ackBase = serverBaseKey({ ...id, toTag });
+      if (ackBase !== base) link.ackSlot = this.#servers.add(ackBase, 'INVITE', link.tx);
+    }
     if (req.method === 'CANCEL') {
       // "If the UAS did not find a matching transaction for the CANCEL according to the procedure
       // above, it SHOULD respond to the CANCEL with a 481 (Call Leg/Transaction Does Not Exist)."
@@ -364,74 +370,20 @@ export class SipEndpoint {
         // existing transaction, the UAS answers the CANCEL request itself with a 200 (OK)
         // response." "If the original request was an INVITE, the UAS SHOULD immediately respond to
         // the INVITE with a 487 (Request Terminated)." (§9.2)
-        respond(200, 'OK');
+        link.respond(200, 'OK');
         cancelInvite?.();
       } else {
-        respond(481, reasonPhrase(481));
+        link.respond(481, reasonPhrase(481));
       }
       return;
     }
-    if (invite) this.#cancelable.set(base, () => { respond(487, 'Request Terminated'); });
-    this.#dispatch(req, checked, peer, t, respond, toTag);
-  }
-
-  /**
-   * A new server transaction, registered under its keys. Built apart from #onRequest on purpose:
-   * the callbacks a transaction keeps capture only the transport, the destination and the keys, so
-   * a completed UDP transaction (held 64*T1 to answer retransmissions) keeps its response bytes,
-   * not the request it answered with every parsed header; at thousands of transactions a second
-   * that retained request made each young-generation GC copy megabytes (pauses of 100 ms).
-   * `whileTrying` (which does capture the request) is dropped once the transaction leaves Trying.
-   */
-  #serverTransaction(
-    method: string, t: Transport, dest: Peer, base: string, ackBase: string, peer: Peer, callId: string,
-    whileTrying: () => void,
-  ): NonInviteServerTransaction | InviteServerTransaction {
-    const invite = method === 'INVITE';
-    /** set when a completed UDP non-INVITE transaction gave way to its compact record */
-    let record: CompletedResponse | undefined;
-    const failed = (err: unknown): void => {
-      this.#log.debug({ err, dest }, 'sip: response not sent');
-      tx.transportError();
-      if (record !== undefined) this.#completedHost.forget(record);
-    };
-    // Responses made in one turn (a burst of datagrams read together) leave together, as requests
-    // do: one wake-up of the peer instead of one per response.
-    const send = (bytes: Buffer): void => {
-      if (t.post !== undefined) t.post(bytes, dest, failed, undefined);
-      else t.send(bytes, dest).catch(failed);
-    };
-    const terminated = (): void => {
-      this.#servers.remove(slot);
-      if (ackSlot !== undefined) this.#servers.remove(ackSlot);
-      if (invite) this.#cancelable.delete(base);
-    };
-    const tx: NonInviteServerTransaction | InviteServerTransaction = invite
-      ? new InviteServerTransaction({
-        clock: this.#clock, timers: this.#timers, reliable: t.reliable, send, terminated,
-        ackTimeout: () => { this.#log.debug({ peer, callId }, 'sip: no ACK for our final response to INVITE (Timer H)'); },
-      })
-      : new NonInviteServerTransaction({
-        clock: this.#clock, timers: this.#timers, reliable: t.reliable, send, terminated, retransmissionWhileTrying: whileTrying,
-        // Completed over UDP: the transaction object, its closures and its context give way to a
-        // compact record of the response bytes, its destination and keys, expired by the shared
-        // Timer J queue (at 10-20k tx/s, 64*T1 of live transactions were hundreds of MB).
-        completed: (bytes) => {
-          const r = new CompletedResponse(bytes, t, dest, slot, this.#completedHost);
-          record = r;
-          slot.value = r;
-          this.#timerJ.add(r);
-        },
-      });
-    const slot = this.#servers.add(base, method, tx);
-    // only an RFC 2543 INVITE's differs (its ACK carries our To tag)
-    const ackSlot = ackBase === base ? undefined : this.#servers.add(ackBase, 'INVITE', tx);
-    return tx;
+    if (invite) this.#cancelable.set(base, () => { link.respond(487, 'Request Terminated'); });
+    this.#dispatch(req, checked, peer, t, link, toTag);
   }
 
   #dispatch(
     req: SipRequest, checked: CheckedRequest, peer: Peer, t: Transport,
-    respond: (status: number, reason: string, headers?: Array<[string, string]>, body?: Buffer) => void,
+    link: ServerTxLink,
     toTag: string,
   ): void {
     const handler = this.#handlers.get(req.method);
@@ -440,15 +392,15 @@ export class SipEndpoint {
         // No sessions here: every INVITE gets a final non-2xx at once (488 by default: "the
         // session description ... not acceptable", §21.4.26; or 603 Decline).
         const inviteStatus = this.#opts.inviteStatus ?? 488;
-        respond(inviteStatus, reasonPhrase(inviteStatus));
+        link.respond(inviteStatus, reasonPhrase(inviteStatus));
       } else if (req.method === 'OPTIONS') {
         // §11.2: "Allow, Accept, Accept-Encoding, Accept-Language, and Supported header fields
         // SHOULD be present in a 200 (OK) response to an OPTIONS request."
-        respond(200, 'OK', [['Allow', this.#allow], ['Accept', this.#accept.join(', ')], ['Accept-Encoding', 'identity'], ['Accept-Language', 'en']]);
+        link.respond(200, 'OK', [['Allow', this.#allow], ['Accept', this.#accept.join(', ')], ['Accept-Encoding', 'identity'], ['Accept-Language', 'en']]);
       } else {
         // "If a UAS receives a request whose method it does not support ... The UAS MUST also add
         // an Allow header field to the 405 (Method Not Allowed) response." (§8.2.1)
-        respond(405, reasonPhrase(405), [['Allow', this.#allow]]);
+        link.respond(405, reasonPhrase(405), [['Allow', this.#allow]]);
       }
       return;
     }
@@ -458,13 +410,13 @@ export class SipEndpoint {
       // with a 415 (Unsupported Media Type) response ... the response MUST list the body types it
       // understands in the Accept header" (§8.2.3)
       if (!mediaTypeIn(contentType ?? '', this.#accept)) {
-        respond(415, reasonPhrase(415), [['Accept', this.#accept.join(', ')]]);
+        link.respond(415, reasonPhrase(415), [['Accept', this.#accept.join(', ')]]);
         return;
       }
     }
     const host = canonicalHost(checked.uri.host);
     if (!this.#domains.has('*') && !this.#domains.has(host) && !this.#transports.some((x) => canonicalHost(x.local.address) === host)) {
-      respond(404, 'Not Found (domain not served here)');
+      link.respond(404, 'Not Found (domain not served here)');
       return;
     }
     // Optional fields are left out rather than undefined; set one by one, not spread (a spread of a
@@ -492,36 +444,36 @@ export class SipEndpoint {
     if (contentType !== undefined) incoming.contentType = contentType;
     // "the server transaction MUST generate a 100 (Trying) response unless it knows that the TU
     // will generate a provisional or final response within 200 ms" (§17.2.1): a handler may not.
-    if (req.method === 'INVITE') respond(100, 'Trying');
+    if (req.method === 'INVITE') link.respond(100, 'Trying');
     let result: Promise<ReplySpec> | ReplySpec;
     try {
       result = handler(incoming);
     } catch (err) {
-      this.#handlerFailed(err, req.method, respond);
+      this.#handlerFailed(err, req.method, link);
       return;
     }
     // A handler that answers at once is answered at once: no promise, no microtask.
     if (result instanceof Promise) {
-      result.then((reply) => { this.#answer(reply, respond); }, (err: unknown) => { this.#handlerFailed(err, req.method, respond); });
+      result.then((reply) => { this.#answer(reply, link); }, (err: unknown) => { this.#handlerFailed(err, req.method, link); });
     } else {
-      this.#answer(result, respond);
+      this.#answer(result, link);
     }
   }
 
-  #answer(reply: ReplySpec, respond: (status: number, reason: string, headers?: Array<[string, string]>, body?: Buffer) => void): void {
+  #answer(reply: ReplySpec, link: ServerTxLink): void {
     const ok = Number.isInteger(reply.status) && reply.status >= 200 && reply.status <= 699;
     if (!ok) {
       this.#log.warn({ status: reply.status }, 'sip: handler returned an invalid status; answering 500');
-      respond(500, reasonPhrase(500));
+      link.respond(500, reasonPhrase(500));
       return;
     }
-    respond(reply.status, reply.reason ?? reasonPhrase(reply.status), reply.headers, reply.body);
+    link.respond(reply.status, reply.reason ?? reasonPhrase(reply.status), reply.headers, reply.body);
     reply.afterSend?.();
   }
 
-  #handlerFailed(err: unknown, method: string, respond: (status: number, reason: string) => void): void {
+  #handlerFailed(err: unknown, method: string, link: ServerTxLink): void {
     this.#log.warn({ err, method }, 'sip: request handler failed; answering 500');
-    respond(500, reasonPhrase(500));
+    link.respond(500, reasonPhrase(500));
   }
 
   #onResponse(res: SipResponse): void {
@@ -753,6 +705,135 @@ interface CompletedHost {
  * retransmission whenever a retransmission of the request is received" until "Timer J fires" and it
  * is "Terminated" (RFC 3261 §17.2.2); a transport failure also terminates it (§17.2.4).
  */
+/** What the server transactions of one endpoint share (made once per endpoint). */
+interface ServerTxEnv {
+  readonly clock: Clock;
+  readonly timers: TimerValues;
+  readonly log: Logger;
+  readonly servers: ServerTable<ServerEntry>;
+  /** INVITEs without a final response yet, by base key: answers them 487 (CANCEL, §9.2) */
+  readonly cancelable: Map<string, () => void>;
+  readonly completedHost: CompletedHost;
+  /** Timer J (64*T1) of the compact records of completed UDP non-INVITE transactions */
+  readonly timerJ: ExpiryQueue;
+  /** the Server header value */
+  readonly server: string;
+}
+
+/** t.post's failure hook: one function for every link, not a closure per response sent. */
+function linkSendFailed(err: Error, link: ServerTxLink): void {
+  link.sendFailed(err);
+}
+
+/**
+ * One server transaction's link to its endpoint: the context its state machine calls (send,
+ * terminated, completed, retransmissionWhileTrying, ackTimeout) and what the TU answers through
+ * (respond), as methods of one object, where a closure per hook and per request cost about a
+ * kilobyte a transaction.
+ *
+ * It holds the request's headers only until the final response is written: a completed INVITE
+ * transaction waits up to 64*T1 for its ACK and must not keep the request with every parsed header
+ * (at thousands of transactions a second, retained requests made each young-generation GC copy
+ * megabytes). A completed UDP non-INVITE transaction gives way to a compact record
+ * (CompletedResponse) and this object goes with it.
+ */
+class ServerTxLink implements NistContext, IstContext {
+  readonly #env: ServerTxEnv;
+  readonly t: Transport;
+  readonly dest: Peer;
+  readonly base: string;
+  readonly #invite: boolean;
+  readonly #toTag: string;
+  readonly #toHasTag: boolean;
+  /** for the Timer H log line */
+  readonly #peer: Peer;
+  readonly #callId: string;
+  /** the request's headers, until the final response is written */
+  #request: SipHeaders | undefined;
+  /** set once, right after construction (the transaction is built with this link) */
+  tx!: NonInviteServerTransaction | InviteServerTransaction;
+  slot!: ServerSlot<ServerEntry>;
+  /** only an RFC 2543 INVITE's: its ACK carries our To tag */
+  ackSlot: ServerSlot<ServerEntry> | undefined = undefined;
+  /** set when a completed UDP non-INVITE transaction gave way to its compact record */
+  #record: CompletedResponse | undefined = undefined;
+
+  constructor(
+    env: ServerTxEnv, request: SipHeaders, t: Transport, dest: Peer, base: string, invite: boolean,
+    toTag: string, toHasTag: boolean, peer: Peer, callId: string,
+  ) {
+    this.#env = env;
+    this.#request = request;
+    this.t = t;
+    this.dest = dest;
+    this.base = base;
+    this.#invite = invite;
+    this.#toTag = toTag;
+    this.#toHasTag = toHasTag;
+    this.#peer = peer;
+    this.#callId = callId;
+  }
+
+  get clock(): Clock { return this.#env.clock; }
+  get timers(): TimerValues { return this.#env.timers; }
+  get reliable(): boolean { return this.t.reliable; }
+
+  /** The TU's answer. After a final response the transaction discards any other (§17.2.1, §17.2.2). */
+  respond(status: number, reason: string, headers?: Array<[string, string]>, body?: Buffer): void {
+    const request = this.#request;
+    if (request === undefined) return;
+    const bytes = writeResponse(request, status, sanitize(reason), { toTag: this.#toTag, toHasTag: this.#toHasTag, server: this.#env.server, headers, body });
+    if (status >= 200) {
+      this.#request = undefined;
+      if (this.#invite) this.#env.cancelable.delete(this.base);
+    }
+    this.tx.respond(status, bytes);
+  }
+
+  retransmissionWhileTrying(): void {
+    if (!this.t.reliable) this.respond(100, 'Trying');
+  }
+
+  /**
+   * Responses made in one turn (a burst of datagrams read together) leave together, as requests
+   * do: one wake-up of the peer instead of one per response.
+   */
+  send(bytes: Buffer): void {
+    const t = this.t;
+    if (t.post !== undefined) t.post(bytes, this.dest, linkSendFailed, this);
+    else t.send(bytes, this.dest).catch((err: unknown) => { this.sendFailed(err); });
+  }
+
+  sendFailed(err: unknown): void {
+    this.#env.log.debug({ err, dest: this.dest }, 'sip: response not sent');
+    this.tx.transportError();
+    if (this.#record !== undefined) this.#env.completedHost.forget(this.#record);
+  }
+
+  terminated(): void {
+    const servers = this.#env.servers;
+    servers.remove(this.slot);
+    if (this.ackSlot !== undefined) servers.remove(this.ackSlot);
+    if (this.#invite) this.#env.cancelable.delete(this.base);
+  }
+
+  /**
+   * Completed over UDP: the transaction object and this link give way to a compact record of the
+   * response bytes, its destination and keys, expired by the shared Timer J queue (at 10-20k tx/s,
+   * 64*T1 of live transactions were hundreds of MB).
+   */
+  completed(bytes: Buffer): void {
+    const r = new CompletedResponse(bytes, this.t, this.dest, this.slot, this.#env.completedHost);
+    this.#record = r;
+    this.slot.value = r;
+    this.#env.timerJ.add(r);
+  }
+
+  ackTimeout(): void {
+    this.#env.log.debug({ peer: this.#peer, callId: this.#callId }, 'sip: no ACK for our final response to INVITE (Timer H)');
+  }
+}
+
 class CompletedResponse {
   /**
    * The final response's bytes: `length` bytes at `offset` in `slab`, where keep() copied them. A

@@ -10,10 +10,10 @@ export interface NistContext {
   timers: TimerValues;
   reliable: boolean;
   /** hands a serialized response to the transport */
-  send: (bytes: Buffer) => void;
+  send(bytes: Buffer): void;
   /** a retransmission arrived while the TU has not answered yet (it may answer 1xx) */
-  retransmissionWhileTrying?: () => void;
-  terminated: () => void;
+  retransmissionWhileTrying?(): void;
+  terminated(): void;
   /** Timer J over UDP from a queue shared by many transactions (its ms is 64*T1), not a timer each */
   timerJ?: ExpiryQueue;
   /**
@@ -22,34 +22,26 @@ export interface NistContext {
    * record instead of this object for 64*T1); the transaction neither sets Timer J nor calls
    * `terminated`.
    */
-  completed?: (bytes: Buffer) => void;
+  completed?(bytes: Buffer): void;
 }
 
 export class NonInviteServerTransaction {
   #state: NistState = 'trying';
-  // The context's fields, not the context: a completed UDP transaction lives 64*T1 and should hold
-  // only what it needs then (the hook for Trying is dropped on leaving Trying).
-  readonly #clock: Clock;
+  /**
+   * Called as methods: one object per transaction (endpoint.ts), not a closure per hook. It lives as
+   * long as the transaction; a completed UDP transaction gives way to a compact record (`completed`).
+   */
+  readonly #ctx: NistContext;
   readonly #timerJMs: number;
-  readonly #send: (bytes: Buffer) => void;
-  readonly #terminated: () => void;
-  #whileTrying: (() => void) | undefined;
   #lastResponse: Buffer | undefined;
   #timerJ: TimerHandle | undefined;
-  readonly #timerJQueue: ExpiryQueue | undefined;
   #timerJTicket = -1;
-  readonly #completed: ((bytes: Buffer) => void) | undefined;
 
   constructor(ctx: NistContext) {
-    this.#clock = ctx.clock;
+    this.#ctx = ctx;
     // "it MUST set Timer J to fire in 64*T1 seconds for unreliable transports, and zero seconds
     // for reliable transports."
     this.#timerJMs = ctx.reliable ? 0 : 64 * ctx.timers.T1;
-    this.#send = ctx.send;
-    this.#terminated = ctx.terminated;
-    this.#whileTrying = ctx.retransmissionWhileTrying;
-    this.#timerJQueue = ctx.timerJ;
-    this.#completed = ctx.completed;
   }
 
   get state(): NistState { return this.#state; }
@@ -59,7 +51,7 @@ export class NonInviteServerTransaction {
     switch (this.#state) {
       case 'trying':
         // "Once in the "Trying" state, any further request retransmissions are discarded."
-        this.#whileTrying?.();
+        this.#ctx.retransmissionWhileTrying?.();
         return;
       case 'proceeding':
       case 'completed':
@@ -83,7 +75,6 @@ export class NonInviteServerTransaction {
       return;
     }
     this.#lastResponse = bytes;
-    this.#whileTrying = undefined;
     if (status < 200) {
       // "While in the "Trying" state, if the TU passes a provisional response to the server
       // transaction, the server transaction MUST enter the "Proceeding" state."
@@ -98,10 +89,11 @@ export class NonInviteServerTransaction {
     this.#transmit(bytes);
     if (this.#state !== 'completed') return; // the transport failed
     // "When the server transaction enters the "Completed" state, it MUST set Timer J"
+    const ctx = this.#ctx;
     if (this.#timerJMs === 0) this.#terminate();
-    else if (this.#completed !== undefined) this.#completed(bytes);
-    else if (this.#timerJQueue !== undefined) this.#timerJTicket = this.#timerJQueue.add(this);
-    else this.#timerJ = this.#clock.setTimer(this.#timerJMs, () => { this.#terminate(); });
+    else if (ctx.completed !== undefined) ctx.completed(bytes);
+    else if (ctx.timerJ !== undefined) this.#timerJTicket = ctx.timerJ.add(this);
+    else this.#timerJ = ctx.clock.setTimer(this.#timerJMs, () => { this.#terminate(); });
   }
 
   /** Timer J fired (from the shared queue): "Once Timer J fires, the server transaction MUST
@@ -118,7 +110,7 @@ export class NonInviteServerTransaction {
 
   #transmit(bytes: Buffer): void {
     try {
-      this.#send(bytes);
+      this.#ctx.send(bytes);
     } catch {
       this.transportError();
     }
@@ -128,7 +120,7 @@ export class NonInviteServerTransaction {
     if (this.#state === 'terminated') return;
     this.#state = 'terminated';
     this.#timerJ?.cancel();
-    if (this.#timerJTicket >= 0) this.#timerJQueue?.cancel(this.#timerJTicket);
-    this.#terminated();
+    if (this.#timerJTicket >= 0) this.#ctx.timerJ?.cancel(this.#timerJTicket);
+    this.#ctx.terminated();
   }
 }
