@@ -426,21 +426,7 @@ export class SipEndpoint {
     if (checked.from.displayName !== undefined) from.displayName = checked.from.displayName;
     const to: IncomingRequest['to'] = { uri: checked.to.uri };
     if (checked.to.tag !== undefined) to.tag = checked.to.tag;
-    const incoming: IncomingRequest = {
-      method: req.method,
-      requestUri: req.uri,
-      from,
-      to,
-      callId: checked.callId,
-      cseq: checked.cseq,
-      header: (name) => req.headers.all(name)[0],
-      headers: (name) => req.headers.all(name),
-      body: req.body,
-      transport: t.name,
-      remote: { address: peer.address, port: peer.port },
-      localTag: checked.to.tag ?? toTag,
-      localContact: this.#local(t).contact,
-    };
+    const incoming = new Incoming(req, from, to, checked, t.name, { address: peer.address, port: peer.port }, checked.to.tag ?? toTag, this.#local(t).contact);
     if (contentType !== undefined) incoming.contentType = contentType;
     // "the server transaction MUST generate a 100 (Trying) response unless it knows that the TU
     // will generate a provisional or final response within 200 ms" (§17.2.1): a handler may not.
@@ -705,6 +691,46 @@ interface CompletedHost {
  * retransmission whenever a retransmission of the request is received" until "Timer J fires" and it
  * is "Terminated" (RFC 3261 §17.2.2); a transport failure also terminates it (§17.2.4).
  */
+/** A request as its handler sees it: the header lookups are methods, not two closures a request. */
+class Incoming implements IncomingRequest {
+  readonly method: string;
+  readonly requestUri: string;
+  readonly from: IncomingRequest['from'];
+  readonly to: IncomingRequest['to'];
+  readonly callId: string;
+  readonly cseq: number;
+  readonly body: Buffer;
+  readonly transport: TransportName;
+  readonly remote: { address: string; port: number };
+  readonly localTag: string;
+  readonly localContact: string;
+  // Left out rather than undefined when the request has none (a declared field is not defined).
+  declare contentType?: string;
+  readonly #headers: SipHeaders;
+
+  constructor(
+    req: SipRequest, from: IncomingRequest['from'], to: IncomingRequest['to'], checked: CheckedRequest,
+    transport: TransportName, remote: { address: string; port: number }, localTag: string, localContact: string,
+  ) {
+    this.method = req.method;
+    this.requestUri = req.uri;
+    this.from = from;
+    this.to = to;
+    this.callId = checked.callId;
+    this.cseq = checked.cseq;
+    this.body = req.body;
+    this.transport = transport;
+    this.remote = remote;
+    this.localTag = localTag;
+    this.localContact = localContact;
+    this.#headers = req.headers;
+  }
+
+  header(name: string): string | undefined { return this.#headers.all(name)[0]; }
+
+  headers(name: string): string[] { return this.#headers.all(name); }
+}
+
 /** What the server transactions of one endpoint share (made once per endpoint). */
 interface ServerTxEnv {
   readonly clock: Clock;
