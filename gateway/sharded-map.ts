@@ -27,26 +27,45 @@ export class ShardedMap<V> {
 
   get size(): number { return this.#size; }
 
-  #shard(key: string): Map<string, V> {
+  /**
+   * The shard of `key`, as a number: a caller that reaches the same key several times (look up,
+   * then insert, later delete) hashes it once and passes this to the *At methods.
+   */
+  shardOf(key: string): number {
     let h = this.#seed;
     for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), FNV_PRIME);
-    return this.#shards[(h ^ (h >>> 15)) & this.#mask] as Map<string, V>;
+    return (h ^ (h >>> 15)) & this.#mask;
+  }
+
+  #shard(key: string): Map<string, V> {
+    return this.#shards[this.shardOf(key)] as Map<string, V>;
   }
 
   get(key: string): V | undefined { return this.#shard(key).get(key); }
 
   has(key: string): boolean { return this.#shard(key).has(key); }
 
-  set(key: string, value: V): this {
-    const shard = this.#shard(key);
-    const before = shard.size;
-    shard.set(key, value);
-    this.#size += shard.size - before;
+  set(key: string, value: V): this { return this.setAt(this.shardOf(key), key, value); }
+
+  delete(key: string): boolean { return this.deleteAt(this.shardOf(key), key); }
+
+  /** get(key), where `shard` is shardOf(key). */
+  getAt(shard: number, key: string): V | undefined {
+    return (this.#shards[shard] as Map<string, V>).get(key);
+  }
+
+  /** set(key, value), where `shard` is shardOf(key). */
+  setAt(shard: number, key: string, value: V): this {
+    const map = this.#shards[shard] as Map<string, V>;
+    const before = map.size;
+    map.set(key, value);
+    this.#size += map.size - before;
     return this;
   }
 
-  delete(key: string): boolean {
-    if (!this.#shard(key).delete(key)) return false;
+  /** delete(key), where `shard` is shardOf(key). */
+  deleteAt(shard: number, key: string): boolean {
+    if (!(this.#shards[shard] as Map<string, V>).delete(key)) return false;
     this.#size--;
     return true;
   }

@@ -13,13 +13,16 @@ import { ShardedMap } from '../sharded-map.ts';
 /** A transaction (or its compact record) under one base key and method. */
 export class ServerSlot<T> {
   readonly base: string;
+  /** the table's shard of `base`, hashed once (ShardedMap.shardOf) */
+  readonly shard: number;
   /** the request's method; an ACK is looked up as INVITE */
   readonly method: string;
   value: T;
   next: ServerSlot<T> | undefined = undefined;
 
-  constructor(base: string, method: string, value: T) {
+  constructor(base: string, shard: number, method: string, value: T) {
     this.base = base;
+    this.shard = shard;
     this.method = method;
     this.value = value;
   }
@@ -36,28 +39,43 @@ export const MAX_METHODS_PER_BRANCH = 16;
 export class ServerTable<T> {
   /** sharded: holds every transaction of the last 64*T1, and a plain Map's growth stalls the loop */
   readonly #chains = new ShardedMap<ServerSlot<T>>();
+  /**
+   * The key hashed last and its shard: a request is looked up, then its transaction added, under
+   * one key; the slot keeps its shard for the removal. One hash of the key per transaction, not five.
+   */
+  #lastKey = '';
+  #lastShard = 0;
 
   get size(): number { return this.#chains.size; }
+
+  #shardOf(base: string): number {
+    if (base !== this.#lastKey) {
+      this.#lastShard = this.#chains.shardOf(base);
+      this.#lastKey = base;
+    }
+    return this.#lastShard;
+  }
 
   /** The slot of `method` (ACK: INVITE's) under `base`. */
   find(base: string, method: string): ServerSlot<T> | undefined {
     const m = method === 'ACK' ? 'INVITE' : method;
-    for (let s = this.#chains.get(base); s !== undefined; s = s.next) if (s.method === m) return s;
+    for (let s = this.#chains.getAt(this.#shardOf(base), base); s !== undefined; s = s.next) if (s.method === m) return s;
     return undefined;
   }
 
   /** The transaction a CANCEL with this base key cancels: any under it but a CANCEL's (§9.2). */
   cancelled(base: string): ServerSlot<T> | undefined {
-    for (let s = this.#chains.get(base); s !== undefined; s = s.next) if (s.method !== 'CANCEL') return s;
+    for (let s = this.#chains.getAt(this.#shardOf(base), base); s !== undefined; s = s.next) if (s.method !== 'CANCEL') return s;
     return undefined;
   }
 
   /** Adds a slot (the caller has found none for this base and method). */
   add(base: string, method: string, value: T): ServerSlot<T> {
-    const slot = new ServerSlot(base, method, value);
-    const head = this.#chains.get(base);
+    const shard = this.#shardOf(base);
+    const slot = new ServerSlot(base, shard, method, value);
+    const head = this.#chains.getAt(shard, base);
     if (head === undefined) {
-      this.#chains.set(base, slot);
+      this.#chains.setAt(shard, base, slot);
       return slot;
     }
     // Appended: the first slot (the request a CANCEL follows) stays first.
@@ -65,17 +83,17 @@ export class ServerTable<T> {
     let length = 1;
     while (last.next !== undefined) { last = last.next; length++; }
     last.next = slot;
-    if (length >= MAX_METHODS_PER_BRANCH) this.#chains.set(base, head.next as ServerSlot<T>);
+    if (length >= MAX_METHODS_PER_BRANCH) this.#chains.setAt(shard, base, head.next as ServerSlot<T>);
     return slot;
   }
 
   /** Removes `slot`, if it is still in the table. */
   remove(slot: ServerSlot<T>): void {
-    const head = this.#chains.get(slot.base);
+    const head = this.#chains.getAt(slot.shard, slot.base);
     if (head === undefined) return;
     if (head === slot) {
-      if (slot.next === undefined) this.#chains.delete(slot.base);
-      else this.#chains.set(slot.base, slot.next);
+      if (slot.next === undefined) this.#chains.deleteAt(slot.shard, slot.base);
+      else this.#chains.setAt(slot.shard, slot.base, slot.next);
       return;
     }
     for (let s = head; s.next !== undefined; s = s.next) {

@@ -59,3 +59,21 @@ void t.test('transaction keys that differ only in the middle spread evenly: no s
   t.ok(few.largestShard < 150, `16 shards of 1,600 keys: largest ${few.largestShard}`);
   t.end();
 });
+
+void t.test('the *At methods act on the shard shardOf gives, as get, set and delete do', (t) => {
+  const m = new ShardedMap<number>();
+  const shard = m.shardOf('key-1');
+  t.equal(m.shardOf('key-1'), shard, 'the same key, the same shard');
+  t.ok(Number.isInteger(shard) && shard >= 0 && shard < 256);
+  m.setAt(shard, 'key-1', 1);
+  t.equal(m.get('key-1'), 1, 'setAt is seen by get');
+  t.equal(m.size, 1);
+  m.setAt(shard, 'key-1', 2);
+  t.equal(m.size, 1, 'a re-set is not counted twice');
+  m.set('key-2', 3);
+  t.equal(m.getAt(m.shardOf('key-2'), 'key-2'), 3, 'set is seen by getAt');
+  t.equal(m.deleteAt(shard, 'key-1'), true);
+  t.equal(m.deleteAt(shard, 'key-1'), false);
+  t.equal(m.size, 1);
+  t.end();
+});
