@@ -685,12 +685,6 @@ interface CompletedHost {
   forget(r: CompletedResponse): void;
 }
 
-/**
- * A UDP non-INVITE server transaction in Completed, reduced to what that state needs: "While in the
- * "Completed" state, the server transaction MUST pass the final response to the transport layer for
- * retransmission whenever a retransmission of the request is received" until "Timer J fires" and it
- * is "Terminated" (RFC 3261 §17.2.2); a transport failure also terminates it (§17.2.4).
- */
 /** A request as its handler sees it: the header lookups are methods, not two closures a request. */
 class Incoming implements IncomingRequest {
   readonly method: string;
@@ -860,6 +854,12 @@ class ServerTxLink implements NistContext, IstContext {
   }
 }
 
+/**
+ * A UDP non-INVITE server transaction in Completed, reduced to what that state needs: "While in the
+ * "Completed" state, the server transaction MUST pass the final response to the transport layer for
+ * retransmission whenever a retransmission of the request is received" until "Timer J fires" and it
+ * is "Terminated" (RFC 3261 §17.2.2); a transport failure also terminates it (§17.2.4).
+ */
 class CompletedResponse {
   /**
    * The final response's bytes: `length` bytes at `offset` in `slab`, where keep() copied them. A

@@ -14,7 +14,6 @@ function isValueChar(c: number): boolean {
   return c < 256 && (TOKEN[c] === 1 || c === 0x3a || c === 0x5b || c === 0x5d);
 }
 
-/** Parses from p (at a ";" or the end, LWS allowed) to the end of s. */
 /** Names that nearly every parameter has, in lower case. */
 const USUAL_NAMES = ['branch', 'tag', 'rport', 'received', 'expires', 'q', 'lr', 'transport', 'maddr', 'ttl', 'user', 'method'];
 
@@ -35,6 +34,7 @@ function paramName(s: string, from: number, to: number): string {
  */
 const scratch: Params = [];
 
+/** Parses from p (at a ";" or the end, LWS allowed) to the end of s. */
 export function parseParams(s: string, p: number): Params | HeaderValueError {
   scratch.length = 0;
   const out = scratch;
