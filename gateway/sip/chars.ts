@@ -45,6 +45,27 @@ export function digitsEnd(s: string, p: number, max: number): number {
   return e === p || e - p > max ? -1 : e;
 }
 
+/** The number the ASCII digits s[from, to) write (the caller checked they are digits). */
+export function digitsValue(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 0x30;
+  return n;
+}
+
+/**
+ * The one of `spellings` (letters only) that s[from, to) is, letters compared in any case;
+ * undefined when none is. A parser returns that constant for the values nearly every message
+ * carries (a scheme, a transport, a parameter name) instead of making a string per message.
+ */
+export function spellingOf(s: string, from: number, to: number, spellings: readonly string[]): string | undefined {
+  next: for (const w of spellings) {
+    if (w.length !== to - from) continue;
+    for (let i = 0; i < w.length; i++) if ((s.charCodeAt(from + i) | 0x20) !== (w.charCodeAt(i) | 0x20)) continue next;
+    return w;
+  }
+  return undefined;
+}
+
 export function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }

@@ -1,6 +1,6 @@
 // Header parameters: *( SEMI generic-param ), generic-param = token [ EQUAL gen-value ],
 // gen-value = token / host / quoted-string (RFC 3261 §25.1), with LWS allowed around ";" and "=".
-import { TOKEN } from './chars.ts';
+import { spellingOf, TOKEN } from './chars.ts';
 import { HeaderValueError } from './header-value-error.ts';
 
 export type Params = Array<[string, string | undefined]>;
@@ -19,13 +19,7 @@ const USUAL_NAMES = ['branch', 'tag', 'rport', 'received', 'expires', 'q', 'lr',
 
 /** s[from, to) in lower case (a token); the usual names (in any case) without a new string. */
 function paramName(s: string, from: number, to: number): string {
-  for (const n of USUAL_NAMES) {
-    if (n.length !== to - from) continue;
-    let i = 0;
-    while (i < n.length && (s.charCodeAt(from + i) | 0x20) === n.charCodeAt(i)) i++;
-    if (i === n.length) return n;
-  }
-  return s.slice(from, to).toLowerCase();
+  return spellingOf(s, from, to, USUAL_NAMES) ?? s.slice(from, to).toLowerCase();
 }
 
 /**

@@ -1,6 +1,6 @@
 // SIP-URI / SIPS-URI (RFC 3261 §19.1, §25.1) with IPv6 references (RFC 5118), and the generic
 // absoluteURI shape for other schemes (kept opaque: the caller decides between 416 and accepting).
-import { allIn, DIGIT, HOST, IPV6, isHex, PARAM, PASSWORD, URI_HEADER, USER } from './chars.ts';
+import { allIn, DIGIT, digitsValue, HOST, IPV6, isHex, PARAM, PASSWORD, spellingOf, URI_HEADER, USER } from './chars.ts';
 
 export interface SipUri {
   scheme: 'sip' | 'sips';
@@ -33,32 +33,16 @@ function isScheme(s: string): boolean {
   return s.length > 0;
 }
 
-/** The number the ASCII digits s[from, to) write (the caller checked they are digits). */
-export function digitsValue(s: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 0x30;
-  return n;
-}
-
 export function isSipUri(u: SipUri | OtherUri): u is SipUri {
   return u.scheme === 'sip' || u.scheme === 'sips';
 }
 
-/** s begins with "sip" in any case (then ":" or "s:", checked by the caller). */
-function startsWithSip(s: string): boolean {
-  return (s.charCodeAt(0) | 0x20) === 0x73 && (s.charCodeAt(1) | 0x20) === 0x69 && (s.charCodeAt(2) | 0x20) === 0x70;
-}
-
-/** The scheme of s (up to `colon`) in lower case; "sip" and "sips" without a new string. */
-function schemeOf(s: string, colon: number): string {
-  if (colon === 3 && startsWithSip(s)) return 'sip';
-  if (colon === 4 && startsWithSip(s) && (s.charCodeAt(3) | 0x20) === 0x73) return 'sips';
-  return s.slice(0, colon).toLowerCase();
-}
+/** The schemes of the URIs parsed here, as their lower-case constants. */
+const SIP_SCHEMES = ['sip', 'sips'];
 
 export function parseUri(s: string): SipUri | OtherUri | UriError {
   const colon = s.indexOf(':');
-  const scheme = schemeOf(s, colon);
+  const scheme = spellingOf(s, 0, colon, SIP_SCHEMES) ?? s.slice(0, colon).toLowerCase();
   if (colon < 1 || !isScheme(scheme)) return new UriError('URI without a valid scheme');
   if (scheme !== 'sip' && scheme !== 'sips') {
     return colon + 1 < s.length && !/[\s<>"]/.test(s) ? { scheme, opaque: s.slice(colon + 1) } : new UriError(`malformed ${scheme} URI`);

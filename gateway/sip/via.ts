@@ -1,9 +1,8 @@
 // Via (RFC 3261 §20.42, §25.1; rport RFC 3581; IPv6 sent-by RFC 5118):
 //   sent-protocol LWS sent-by *( SEMI via-params ), sent-protocol = name SLASH version SLASH transport
-import { allIn, DIGIT, HOST, IPV6, TOKEN } from './chars.ts';
+import { allIn, DIGIT, digitsValue, HOST, IPV6, spellingOf, TOKEN } from './chars.ts';
 import { HeaderValueError } from './header-value-error.ts';
 import { param, parseParams } from './params.ts';
-import { digitsValue } from './uri.ts';
 import type { Params } from './params.ts';
 
 export interface Via {
@@ -40,13 +39,7 @@ const USUAL = ['SIP', 'UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
 
 /** s[p, e) in upper case; the usual spellings (in any case) without a new string. */
 function upperPart(s: string, p: number, e: number): string {
-  for (const u of USUAL) {
-    if (u.length !== e - p) continue;
-    let i = 0;
-    while (i < u.length && (s.charCodeAt(p + i) & ~0x20) === u.charCodeAt(i)) i++;
-    if (i === u.length) return u;
-  }
-  return s.slice(p, e).toUpperCase();
+  return spellingOf(s, p, e, USUAL) ?? s.slice(p, e).toUpperCase();
 }
 
 export function parseVia(s: string): Via | HeaderValueError {

@@ -1,7 +1,8 @@
 // uri.ts: SIP-URI / SIPS-URI parsing (RFC 3261 §19.1, §25.1; IPv6 references RFC 5118), other schemes
 // kept opaque, host comparison and %-unescaping — table-driven.
 import t from 'tap';
-import { canonicalHost, digitsValue, isSipUri, parseUri, unescapeUri, UriError, uriParam } from '../../../../gateway/sip/uri.ts';
+import { digitsValue } from '../../../../gateway/sip/chars.ts';
+import { canonicalHost, isSipUri, parseUri, unescapeUri, UriError, uriParam } from '../../../../gateway/sip/uri.ts';
 
 void t.test('SIP and SIPS URIs', (t) => {
   const cases: Array<[string, Record<string, unknown>]> = [
