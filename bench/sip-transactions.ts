@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { spawnChild } from '../test/harness/child.ts';
 import { freeSipPort, isBound } from '../test/harness/ports.ts';
-import { cpuMicros, percentile, runUac, startUas, type UacResult } from './sipp-load.ts';
+import { cpuMicros, percentile, preemptions, runUac, startUas, type UacResult } from './sipp-load.ts';
 import { fmt, markdown, type Section } from './table.ts';
 import { startCapture, tcpdumpAvailable, type Capture, type WireTimes } from './pcap-latency.ts';
 import { mkdtempSync } from 'node:fs';
@@ -79,25 +79,38 @@ const WARM_UP_RATE = 2000;
 /** Wire response times are captured up to this rate (the capture itself costs CPU and disk). */
 const WIRE_MAX_RATE = 5000;
 
-function row(target: string, transport: string, want: number, r: UacResult, cpu: number, wire: WireTimes | undefined): string[] {
+function row(target: string, transport: string, want: number, m: Measured): string[] {
+  const { r, cpu, wire } = m;
   const ms = (p: number): string => (wire === undefined || wire.times.length === 0 ? '—' : fmt(percentile(wire.times, p) / 1000, 3));
   return [
     target, transport, fmt(want), fmt(r.rate), fmt(r.successful), fmt(r.failed), fmt(r.retransmissions),
     fmt(percentile(r.rtt, 50)), fmt(percentile(r.rtt, 99)), ms(50), ms(99), ms(99.9),
     wire?.perRequest === undefined ? '—' : fmt(wire.perRequest, 0),
+    fmt(m.preempted / r.successful * 1000, 0),
     fmt(cpu / r.successful, 1), fmt(cpu / r.successful * 1000 / 1e6 * 1000, 0),
   ];
+}
+
+interface Measured {
+  r: UacResult;
+  /** µs of CPU the answering process used */
+  cpu: number;
+  /** involuntary context switches of its main thread */
+  preempted: number;
+  wire: WireTimes | undefined;
 }
 
 /** Runs one SIPp UAC load against `port`, capturing wire response times when asked. */
 async function measured(
   port: number, pid: number, transport: 'udp' | 'tcp', rate: number, calls: number, wire: boolean, sched: 'batch' | undefined,
-): Promise<{ r: UacResult; cpu: number; wire: WireTimes | undefined }> {
+): Promise<Measured> {
   const cap: Capture | undefined = wire ? await startCapture(port) : undefined;
   const c0 = cpuMicros(pid);
+  const p0 = preemptions(pid);
   const r = await runUac({ remote: `127.0.0.1:${port}`, transport, rate, calls, body: BODY, ...(sched !== undefined && { sched }) });
   const cpu = cpuMicros(pid) - c0;
-  return { r, cpu, wire: await cap?.stop() };
+  const preempted = preemptions(pid) - p0;
+  return { r, cpu, preempted, wire: await cap?.stop() };
 }
 
 export async function run(o: Options): Promise<Section> {
@@ -141,14 +154,14 @@ export async function run(o: Options): Promise<Section> {
         const wire = capture && rate <= WIRE_MAX_RATE;
         const refRun = await measured(sipp.port, sipp.pid, transport, rate, calls, wire, o.uacSched);
         const parleyRun = await measured(parley.port, parley.pid, transport, rate, calls, wire, o.uacSched);
-        const extraRuns: Array<{ name: string; run: Awaited<ReturnType<typeof measured>> }> = [];
+        const extraRuns: Array<{ name: string; run: Measured }> = [];
         if (wire) for (const e of extras) extraRuns.push({ name: e.name, run: await measured(e.target.port, e.target.pid, transport, rate, calls, wire, o.uacSched) });
         const ref = refRun.r;
         const got = parleyRun.r;
         const cpu = parleyRun.cpu;
-        rows.push(row('SIPp UAS (reference)', transport, rate, ref, refRun.cpu, refRun.wire));
-        rows.push(row('Parley null app', transport, rate, got, cpu, parleyRun.wire));
-        for (const e of extraRuns) rows.push(row(e.name, transport, rate, e.run.r, e.run.cpu, e.run.wire));
+        rows.push(row('SIPp UAS (reference)', transport, rate, refRun));
+        rows.push(row('Parley null app', transport, rate, parleyRun));
+        for (const e of extraRuns) rows.push(row(e.name, transport, rate, e.run));
         if (wire && refRun.wire !== undefined && parleyRun.wire !== undefined) {
           const p99 = (w: WireTimes): number => percentile(w.times, 99) / 1000;
           const d = p99(parleyRun.wire) - p99(refRun.wire);
@@ -169,7 +182,7 @@ export async function run(o: Options): Promise<Section> {
   if (o.pin === true) pin(process.pid, `0-${last}`, true); // the benches run after this one get every CPU back
   return {
     title: 'SIP transaction layer: SIPp UAC → null application (MESSAGE → 200)',
-    columns: ['target', 'transport', 'offered /s', 'achieved /s', 'successful', 'failed', 'retrans', 'SIPp p50 ms', 'SIPp p99 ms', 'wire p50 ms', 'wire p99 ms', 'wire p99.9 ms', 'wire µs/request in a burst', 'CPU µs/tx', 'CPU ms/1k tx'],
+    columns: ['target', 'transport', 'offered /s', 'achieved /s', 'successful', 'failed', 'retrans', 'SIPp p50 ms', 'SIPp p99 ms', 'wire p50 ms', 'wire p99 ms', 'wire p99.9 ms', 'wire µs/request in a burst', 'preempted /1k tx', 'CPU µs/tx', 'CPU ms/1k tx'],
     rows,
     notes: [
       `${o.seconds} s per step; SIPp UAC \`-r RATE -rp 1000 -m RATE×${o.seconds}\`, \`-buff_size 4194304\` both sides; bench/scenarios/uac-message.xml (rtd on the 200).`,
@@ -179,6 +192,7 @@ export async function run(o: Options): Promise<Section> {
       o.uacSched === 'batch'
         ? 'SIPp UACs under SCHED_BATCH (`chrt --batch 0`, --uac-sched batch): a response that wakes the load generator does not preempt the answering process mid-burst; every row alike.'
         : 'SIPp UACs under the default policy (SCHED_OTHER): woken by each response on the answering process\'s CPU, the load generator may preempt it mid-burst.',
+      'preempted /1k tx: involuntary context switches of the answering process\'s main thread (/proc/PID/task/PID/status) per 1,000 transactions: how often something else took its CPU while it had work, e.g. the load generator woken by a response on the same CPU.',
       'CPU = utime+stime of the answering process (/proc/PID/stat, 10 ms ticks) over the step ÷ successful transactions; for the reference row it is SIPp UAS\'s CPU.',
       'SIPp p50/p99 from SIPp -trace_rtt: SIPp measures in whole milliseconds (4 ms steps on this VM), so 0 means < 1 ms.',
       `Before the steps, each target answers a 2 s warm-up load at ${fmt(WARM_UP_RATE)}/s (not in the table).`,

@@ -136,6 +136,16 @@ export async function startUas(transport: 'udp' | 'tcp'): Promise<Uas> {
 }
 
 /** utime+stime of a process, in µs (from /proc/PID/stat; clock ticks are 10 ms). */
+/**
+ * Times the process's main thread was switched out while it could still run (preempted, e.g. by
+ * a task woken on its CPU): nonvoluntary_ctxt_switches in /proc/PID/task/PID/status.
+ */
+export function preemptions(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+  const m = /nonvoluntary_ctxt_switches:\s*(\d+)/.exec(status);
+  return m === null ? NaN : Number(m[1]);
+}
+
 export function cpuMicros(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
