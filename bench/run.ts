@@ -1,7 +1,8 @@
 // Benchmark runner: runs the modules, prints one markdown report (machine, Node, date, commands)
 // and with --record appends it to bench/RESULTS.md.
-// Usage: npm run bench -- [--quick] [--record] [--pin] [--only parser,journal,transactions,e2e]
-// --pin: the transactions bench pins the answering process and the load generator to separate CPUs.
+// Usage: npm run bench -- [--quick] [--record] [--no-pin] [--only parser,journal,transactions,e2e]
+// --no-pin: the transactions bench lets the answering process and the load generator share CPUs
+// (by default each has its own, as with a peer on another host).
 // --uac-sched batch: the transactions bench runs its SIPp load generators under SCHED_BATCH.
 import { cpus, release, type as osType } from 'node:os';
 import { appendFile } from 'node:fs/promises';
@@ -52,7 +53,8 @@ if (want('transactions')) {
   if (sched !== undefined && sched !== 'batch') throw new Error('--uac-sched: batch (or leave it out for the default policy)');
   const batch = sched === 'batch';
   emit(await transactions.run({
-    seconds: quick ? 3 : 10, rates: quick ? [2000, 10000] : [2000, 5000, 10000, 20000, 25000], pin: argv.includes('--pin'),
+    seconds: quick ? 3 : 10, rates: quick ? [2000, 10000] : [2000, 5000, 10000, 20000, 25000],
+    ...(argv.includes('--no-pin') && { pin: false }),
     ...(batch && { uacSched: 'batch' as const }),
   }));
 }

@@ -1,7 +1,7 @@
 // Transaction-layer throughput: SIPp UAC → Parley's SIP stack with a null application (a
 // SipEndpoint answering 200 to every MESSAGE at once, bench/null-uas.ts, in its own process), next
 // to SIPp UAC → SIPp UAS in the same run as the reference ceiling. UDP and TCP, increasing rates.
-// Run alone: npx node bench/sip-transactions.ts [--quick] [--pin] [--rates 2000,20000] [--seconds 10] [--transports udp,tcp] [--floor-work-us 0,10,20] [--layers parse,check]
+// Run alone: npx node bench/sip-transactions.ts [--quick] [--no-pin] [--rates 2000,20000] [--seconds 10] [--transports udp,tcp] [--floor-work-us 0,10,20] [--layers parse,check]
 //   [--uac-sched batch] (SIPp UACs under SCHED_BATCH) [--baseline DIR] (a row for the null application of another checkout, e.g. a git worktree of main)
 // Diagnostics: BENCH_NULL_UAS_FLAGS='--trace-gc' (node flags for the null UAS process).
 import { spawnSync } from 'node:child_process';
@@ -22,7 +22,14 @@ const BODY = 'Bench message: the quick brown fox jumps over the lazy dog. Grüß
 
 export interface Options {
   seconds: number; rates: number[]; cpuProfDir?: string; transports?: Array<'udp' | 'tcp'>;
-  /** The answering process (SIPp UAS or Parley) on the last CPU, this bench and its SIPp UACs on the first. */
+  /**
+   * The answering process (SIPp UAS or Parley) on the last CPU, this bench and its SIPp UACs on the
+   * first; default: pinned where there are two CPUs or more. A peer on another host never runs on
+   * the answering side's CPU. On one CPU shared with it, the load generator, woken by each response,
+   * preempts the answering process mid-burst whenever that process has used more of the CPU than it
+   * (Linux's EEVDF: a task over its fair share loses its slice protection), which measures how the
+   * kernel splits one CPU between the two, not the stack (bench/RESULTS.md, 2026-12-07 04:05 UTC).
+   */
   pin?: boolean;
   /** Node UDP floor rows, one per value: µs of busy work per request (default [0]). */
   floorWorkUs?: number[];
@@ -47,9 +54,10 @@ function commitOf(dir: string): string {
 /**
  * Pins `pid`'s main thread (or, with `all`, every thread) to `cpus` (taskset). Without pinning,
  * Linux wakes the load generator on the answering process's CPU when a response is sent to it (a
- * wake-affine, sync wakeup), so the answering side is preempted after each response and the rest
- * of SIPp's burst waits. Only the main thread of the answering process is pinned: Node's GC helper
- * threads pinned to the same CPU as its main thread made the tail worse, not better.
+ * wake-affine, sync wakeup; this VM's kernel packs tasks on one vCPU), and an answering process
+ * that has used more CPU than the load generator is then preempted after each response while the
+ * rest of SIPp's burst waits. Only the main thread of the answering process is pinned: Node's GC
+ * helper threads pinned to the same CPU as its main thread made the tail worse, not better.
  */
 function pin(pid: number, cpus: string, all: boolean): void {
   const args = [...(all ? ['-a'] : []), '-p', '-c', cpus, String(pid)];
@@ -118,7 +126,8 @@ export async function run(o: Options): Promise<Section> {
   const verdicts: string[] = [];
   const capture = tcpdumpAvailable();
   const last = cpus().length - 1;
-  if (o.pin === true) pin(process.pid, '0', true); // SIPp UACs started from here inherit CPU 0
+  const pinned = o.pin ?? last >= 1;
+  if (pinned) pin(process.pid, '0', true); // SIPp UACs started from here inherit CPU 0
   for (const transport of (o.transports ?? ['udp', 'tcp'])) {
     const parley = await startNode(NULL_UAS, ['udp', 'tcp'], o.cpuProfDir);
     const sipp = await startUas(transport);
@@ -136,7 +145,7 @@ export async function run(o: Options): Promise<Section> {
       : [];
     const extras = [...baseline, ...layers.map((l) => ({ name: l.layer === 'parse' ? 'Parley parse + response only' : 'Parley parse + checks + response', target: l.target })),
       ...floors.map((f) => ({ name: f.us === 0 ? 'Node UDP floor (no SIP)' : `Node UDP floor + ${f.us} µs work`, target: f.target }))];
-    if (o.pin === true) {
+    if (pinned) {
       for (const p of [parley, sipp, ...extras.map((e) => e.target)]) {
         pin(p.pid, `0-${last}`, true); // its helper threads free again (they inherited CPU 0 from here)
         pin(p.pid, String(last), false);
@@ -179,16 +188,16 @@ export async function run(o: Options): Promise<Section> {
       for (const e of extras) await e.target.stop();
     }
   }
-  if (o.pin === true) pin(process.pid, `0-${last}`, true); // the benches run after this one get every CPU back
+  if (pinned) pin(process.pid, `0-${last}`, true); // the benches run after this one get every CPU back
   return {
     title: 'SIP transaction layer: SIPp UAC → null application (MESSAGE → 200)',
     columns: ['target', 'transport', 'offered /s', 'achieved /s', 'successful', 'failed', 'retrans', 'SIPp p50 ms', 'SIPp p99 ms', 'wire p50 ms', 'wire p99 ms', 'wire p99.9 ms', 'wire µs/request in a burst', 'preempted /1k tx', 'CPU µs/tx', 'CPU ms/1k tx'],
     rows,
     notes: [
       `${o.seconds} s per step; SIPp UAC \`-r RATE -rp 1000 -m RATE×${o.seconds}\`, \`-buff_size 4194304\` both sides; bench/scenarios/uac-message.xml (rtd on the 200).`,
-      o.pin === true
-        ? `--pin: the answering process's main thread (SIPp UAS or Parley) pinned to CPU ${last}, the SIPp UAC load generators to CPU 0 (taskset).`
-        : 'Not pinned: the answering process and the SIPp UAC share the 2 cores as the scheduler places them.',
+      pinned
+        ? `Pinned (the default; --no-pin to share): the answering process's main thread (SIPp UAS or Parley) on CPU ${last}, the SIPp UAC load generators on CPU 0 (taskset), as a peer on another host would be.`
+        : 'Not pinned (--no-pin, or one CPU): the answering process and the SIPp UAC share the CPUs as the scheduler places them; a response may wake the load generator on the answering process\'s CPU, where it preempts the answering process if that one has used more CPU than it (the preempted column).',
       o.uacSched === 'batch'
         ? 'SIPp UACs under SCHED_BATCH (`chrt --batch 0`, --uac-sched batch): a response that wakes the load generator does not preempt the answering process mid-burst; every row alike.'
         : 'SIPp UACs under the default policy (SCHED_OTHER): woken by each response on the answering process\'s CPU, the load generator may preempt it mid-burst.',
@@ -222,7 +231,8 @@ if (import.meta.main) {
   const s = await run({
     ...(uacSched === 'batch' && { uacSched }),
     ...(baselineDir !== undefined && { baseline: { dir: baselineDir, label: commitOf(baselineDir) } }),
-    seconds: Number(arg('--seconds') ?? (quick ? 3 : 10)), rates, transports, pin: process.argv.includes('--pin'),
+    seconds: Number(arg('--seconds') ?? (quick ? 3 : 10)), rates, transports,
+    ...(process.argv.includes('--no-pin') && { pin: false }),
     ...(floorWorkUs !== undefined && { floorWorkUs }), ...(layers !== undefined && { layers }),
   });
   console.log(markdown(s));
