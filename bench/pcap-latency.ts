@@ -18,6 +18,11 @@ export interface WireTimes {
    * less than 1 ms apart). It is what the burst's last request waits for each one before it.
    */
   perRequest: number | undefined;
+  /**
+   * The median response time, in µs, of the first request of each burst (one that arrived 1 ms
+   * or more after the one before): the answering side waking from idle and running its path cold.
+   */
+  firstOfBurst: number | undefined;
 }
 
 export interface Capture {
@@ -116,11 +121,16 @@ export function responseTimes(pcap: Buffer, serverPort: number): WireTimes {
   }
   const times = arrivals.filter((a) => a.answered >= 0).map((a) => a.answered - a.at);
   const gaps: number[] = [];
+  const firsts: number[] = [];
   for (let i = 1; i < arrivals.length; i++) {
     const a = arrivals[i - 1]!;
     const b = arrivals[i]!;
-    if (b.at - a.at < BURST_GAP_US && a.answered >= 0 && b.answered >= 0) gaps.push(b.answered - a.answered);
+    if (b.at - a.at < BURST_GAP_US) {
+      if (a.answered >= 0 && b.answered >= 0) gaps.push(b.answered - a.answered);
+    } else if (b.answered >= 0) {
+      firsts.push(b.answered - b.at);
+    }
   }
-  gaps.sort((x, y) => x - y);
-  return { times: times.sort((x, y) => x - y), perRequest: gaps.length === 0 ? undefined : gaps[gaps.length >> 1] };
+  const median = (xs: number[]): number | undefined => (xs.length === 0 ? undefined : xs.sort((x, y) => x - y)[xs.length >> 1]);
+  return { times: times.sort((x, y) => x - y), perRequest: median(gaps), firstOfBurst: median(firsts) };
 }

@@ -93,6 +93,7 @@ function row(target: string, transport: string, want: number, m: Measured): stri
   return [
     target, transport, fmt(want), fmt(r.rate), fmt(r.successful), fmt(r.failed), fmt(r.retransmissions),
     fmt(percentile(r.rtt, 50)), fmt(percentile(r.rtt, 99)), ms(50), ms(99), ms(99.9),
+    wire?.firstOfBurst === undefined ? '—' : fmt(wire.firstOfBurst, 0),
     wire?.perRequest === undefined ? '—' : fmt(wire.perRequest, 0),
     fmt(m.preempted / r.successful * 1000, 0),
     fmt(cpu / r.successful, 1), fmt(cpu / r.successful * 1000 / 1e6 * 1000, 0),
@@ -191,7 +192,7 @@ export async function run(o: Options): Promise<Section> {
   if (pinned) pin(process.pid, `0-${last}`, true); // the benches run after this one get every CPU back
   return {
     title: 'SIP transaction layer: SIPp UAC → null application (MESSAGE → 200)',
-    columns: ['target', 'transport', 'offered /s', 'achieved /s', 'successful', 'failed', 'retrans', 'SIPp p50 ms', 'SIPp p99 ms', 'wire p50 ms', 'wire p99 ms', 'wire p99.9 ms', 'wire µs/request in a burst', 'preempted /1k tx', 'CPU µs/tx', 'CPU ms/1k tx'],
+    columns: ['target', 'transport', 'offered /s', 'achieved /s', 'successful', 'failed', 'retrans', 'SIPp p50 ms', 'SIPp p99 ms', 'wire p50 ms', 'wire p99 ms', 'wire p99.9 ms', 'wire µs, first of a burst', 'wire µs/request in a burst', 'preempted /1k tx', 'CPU µs/tx', 'CPU ms/1k tx'],
     rows,
     notes: [
       `${o.seconds} s per step; SIPp UAC \`-r RATE -rp 1000 -m RATE×${o.seconds}\`, \`-buff_size 4194304\` both sides; bench/scenarios/uac-message.xml (rtd on the 200).`,
@@ -209,6 +210,7 @@ export async function run(o: Options): Promise<Section> {
         ? `wire p50/p99/p99.9: the answering side's response time on the wire — tcpdump on lo, first transmission of each MESSAGE to its final response, matched by Call-ID, kernel timestamps in µs (bench/pcap-latency.ts); measured up to ${fmt(WIRE_MAX_RATE)}/s. SIPp sends in bursts at its scheduler tick (every ~4 ms on this VM: 8 MESSAGEs at once at 2,000/s), so the tail is the last request of a burst waiting for the ones before it: roughly 8 × the answering side's time per request.`
         : 'wire p50/p99: not measured (no tcpdump here: Debian package `tcpdump`, run as root).',
       ...(capture ? [
+        'wire µs, first of a burst: the median response time of the first request of each SIPp burst (1 ms or more after the request before it): the answering side waking from idle and running its whole path on a cold CPU.',
         'wire µs/request in a burst: the median time between the final responses to two requests that arrived one after the other in the same burst (bench/pcap-latency.ts): what each request of a burst adds to the wait of the last one. It includes the SIPp UAC\'s own turn when the scheduler runs it between two requests on the same CPU.',
         'Node UDP floor (bench/udp-floor.ts, UDP at the wire-measured rates): a bare dgram socket answering each MESSAGE with a 200 made by copying the request\'s lines, no parsing and no state: what any Node UDP server pays on this machine before doing any work of its own. "+ N µs work" rows (--floor-work-us) busy-wait N µs per request first. "Parley parse + …" rows (--layers): part of Parley\'s stack only (bench/null-uas.ts LAYER), no transaction.',
       ] : []),
