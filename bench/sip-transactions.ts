@@ -201,7 +201,9 @@ export async function run(o: Options): Promise<Section> {
         : 'Not pinned (--no-pin, or one CPU): the answering process and the SIPp UAC share the CPUs as the scheduler places them; a response may wake the load generator on the answering process\'s CPU, where it preempts the answering process if that one has used more CPU than it (the preempted column).',
       o.uacSched === 'batch'
         ? 'SIPp UACs under SCHED_BATCH (`chrt --batch 0`, --uac-sched batch): a response that wakes the load generator does not preempt the answering process mid-burst; every row alike.'
-        : 'SIPp UACs under the default policy (SCHED_OTHER): woken by each response on the answering process\'s CPU, the load generator may preempt it mid-burst.',
+        : pinned
+          ? 'SIPp UACs under the default policy (SCHED_OTHER), on their own CPU.'
+          : 'SIPp UACs under the default policy (SCHED_OTHER): woken by each response on the answering process\'s CPU, the load generator may preempt it mid-burst.',
       'preempted /1k tx: involuntary context switches of the answering process\'s main thread (/proc/PID/task/PID/status) per 1,000 transactions: how often something else took its CPU while it had work, e.g. the load generator woken by a response on the same CPU.',
       'CPU = utime+stime of the answering process (/proc/PID/stat, 10 ms ticks) over the step ÷ successful transactions; for the reference row it is SIPp UAS\'s CPU.',
       'SIPp p50/p99 from SIPp -trace_rtt: SIPp measures in whole milliseconds (4 ms steps on this VM), so 0 means < 1 ms.',
