@@ -5,6 +5,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SipEndpoint } from '../../gateway/sip/endpoint.ts';
 import type { IncomingRequest } from '../../gateway/sip/endpoint.ts';
 import { silentLogger } from '../../gateway/log.ts';
@@ -175,17 +176,42 @@ function describe(e: Expect): string {
 }
 
 let probes = 0;
-/** After every case the endpoint must still answer an OPTIONS within 100 ms (issue #4). */
+
+/**
+ * A stall of the whole test process (a GC of the harness's garbage, or the VM taking the CPU away)
+ * this long during a probe is not the endpoint hanging: the probe is sent once more.
+ */
+const PROCESS_STALL_MS = 50;
+
+/**
+ * After every case the endpoint must still answer an OPTIONS within 100 ms (issue #4). The endpoint
+ * shares this process with the harness, so a probe that times out while the whole event loop stood
+ * still (measured) is sent once more; the second answer must come within 100 ms too. An endpoint
+ * that hangs or stops answering fails either way.
+ */
 async function probe(t: Test, port: number): Promise<void> {
+  const first = await probeOnce(port);
+  if (first.ok || first.stallMs < PROCESS_STALL_MS) {
+    t.ok(first.ok, `OPTIONS probe answered 200 within 100 ms (${first.ms.toFixed(1)} ms)`);
+    return;
+  }
+  const again = await probeOnce(port);
+  t.ok(again.ok, `OPTIONS probe answered 200 within 100 ms (${again.ms.toFixed(1)} ms; the probe before it timed out while this process stood still for ${first.stallMs.toFixed(0)} ms)`);
+}
+
+async function probeOnce(port: number): Promise<{ ok: boolean; ms: number; stallMs: number }> {
   const peer = new UdpPeer();
   await peer.bind();
   const n = ++probes;
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const started = performance.now();
   await peer.send(`OPTIONS sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;rport;branch=z9hG4bKprobe${n}\r\nFrom: <sip:probe@example.com>;tag=p${n}\r\nTo: <sip:example.com>\r\nCall-ID: probe${n}@ledger\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`, port);
   const got = responses(await peer.waitFor(1, 100));
   const ms = performance.now() - started;
+  loop.disable();
   peer.close();
-  t.ok(got[0]?.status === 200 && ms <= 100, `OPTIONS probe answered 200 within 100 ms (${ms.toFixed(1)} ms)`);
+  return { ok: got[0]?.status === 200 && ms <= 100, ms, stallMs: loop.max / 1e6 };
 }
 
 /**
