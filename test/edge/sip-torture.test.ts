@@ -177,41 +177,51 @@ function describe(e: Expect): string {
 
 let probes = 0;
 
-/**
- * A stall of the whole test process (a GC of the harness's garbage, or the VM taking the CPU away)
- * this long during a probe is not the endpoint hanging: the probe is sent once more.
- */
-const PROCESS_STALL_MS = 50;
+/** Event-loop delay (5 ms timer) at which a probe's window counts as a stall; a quiet loop shows ~5 ms. */
+const STALL_MS = 20;
+/** Attempts for a probe whose process was starved (see probe). */
+const PROBE_ATTEMPTS = 3;
 
 /**
- * After every case the endpoint must still answer an OPTIONS within 100 ms (issue #4). The endpoint
- * shares this process with the harness, so a probe that times out while the whole event loop stood
- * still (measured) is sent once more; the second answer must come within 100 ms too. An endpoint
- * that hangs or stops answering fails either way.
+ * After every case the endpoint must still answer an OPTIONS within 100 ms (issue #4).
+ *
+ * The endpoint shares this process with the harness, and CI runs another test file beside this one
+ * on two CPUs. A probe that timed out while the event loop stood still (a stall) *and* the process
+ * used less than half the window's CPU was starved by others (the host, the other test job), not
+ * kept busy by the endpoint: it is sent again, up to PROBE_ATTEMPTS times, and the answer must come
+ * within 100 ms. A timeout with the loop running (a hang, a lost answer), or during a stall the
+ * process spent working (the endpoint blocking the loop after a hostile message), fails at once.
  */
 async function probe(t: Test, port: number): Promise<void> {
-  const first = await probeOnce(port);
-  if (first.ok || first.stallMs < PROCESS_STALL_MS) {
-    t.ok(first.ok, `OPTIONS probe answered 200 within 100 ms (${first.ms.toFixed(1)} ms)`);
-    return;
+  const starved: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const r = await probeOnce(port);
+    const wasStarved = !r.ok && r.stallMs >= STALL_MS && r.cpuMs < r.ms / 2;
+    if (r.ok || !wasStarved || attempt === PROBE_ATTEMPTS) {
+      const why = r.ok ? '' : `; loop stall ${r.stallMs.toFixed(0)} ms, ${r.cpuMs.toFixed(0)} ms of CPU`;
+      const note = starved.length === 0 ? '' : `; before it, starved: ${starved.join(', ')}`;
+      t.ok(r.ok, `OPTIONS probe answered 200 within 100 ms (${r.ms.toFixed(1)} ms${why}${note})`);
+      return;
+    }
+    starved.push(`${r.ms.toFixed(0)} ms with a ${r.stallMs.toFixed(0)} ms stall and ${r.cpuMs.toFixed(0)} ms of CPU`);
   }
-  const again = await probeOnce(port);
-  t.ok(again.ok, `OPTIONS probe answered 200 within 100 ms (${again.ms.toFixed(1)} ms; the probe before it timed out while this process stood still for ${first.stallMs.toFixed(0)} ms)`);
 }
 
-async function probeOnce(port: number): Promise<{ ok: boolean; ms: number; stallMs: number }> {
+async function probeOnce(port: number): Promise<{ ok: boolean; ms: number; stallMs: number; cpuMs: number }> {
   const peer = new UdpPeer();
   await peer.bind();
   const n = ++probes;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await peer.send(`OPTIONS sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;rport;branch=z9hG4bKprobe${n}\r\nFrom: <sip:probe@example.com>;tag=p${n}\r\nTo: <sip:example.com>\r\nCall-ID: probe${n}@ledger\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`, port);
   const got = responses(await peer.waitFor(1, 100));
   const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
   loop.disable();
   peer.close();
-  return { ok: got[0]?.status === 200 && ms <= 100, ms, stallMs: loop.max / 1e6 };
+  return { ok: got[0]?.status === 200 && ms <= 100, ms, stallMs: loop.max / 1e6, cpuMs: (used.user + used.system) / 1000 };
 }
 
 /**
