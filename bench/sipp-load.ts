@@ -135,7 +135,6 @@ export async function startUas(transport: 'udp' | 'tcp'): Promise<Uas> {
   };
 }
 
-/** utime+stime of a process, in µs (from /proc/PID/stat; clock ticks are 10 ms). */
 /**
  * Times the process's main thread was switched out while it could still run (preempted, e.g. by
  * a task woken on its CPU): nonvoluntary_ctxt_switches in /proc/PID/task/PID/status.
@@ -146,6 +145,7 @@ export function preemptions(pid: number): number {
   return m === null ? NaN : Number(m[1]);
 }
 
+/** utime+stime of a process, in µs (from /proc/PID/stat; clock ticks are 10 ms). */
 export function cpuMicros(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
