@@ -6,6 +6,7 @@
 //   check — the same with checkRequest (RFC 3261 §8.2) in between.
 // Run: npx node bench/null-uas.ts PORT [parse|check]
 import { createSocket } from 'node:dgram';
+import { idleV8Workers } from '../gateway/background-threads.ts';
 import { SipEndpoint } from '../gateway/sip/endpoint.ts';
 import { silentLogger } from '../gateway/log.ts';
 import { parseDatagram } from '../gateway/sip/parser.ts';
@@ -36,6 +37,11 @@ if (layer === 'parse' || layer === 'check') {
     ...(process.env.PARLEY_BENCH_T1 !== undefined && { timers: { T1: Number(process.env.PARLEY_BENCH_T1) } }),
   });
   ep.onRequest('MESSAGE', () => ({ status: 200 }));
+  // As the gateway does (gateway/main.ts); PARLEY_BENCH_V8_WORKERS=normal leaves them be, for A/B.
+  if (process.env.PARLEY_BENCH_V8_WORKERS !== 'normal') {
+    const idle = await idleV8Workers();
+    if (idle.error !== undefined) throw new Error(idle.error);
+  }
   await ep.start();
   process.stdout.write(`ready ${port}\n`);
   process.on('SIGTERM', () => { void ep.stop().then(() => process.exit(0)); });

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { MemoryBus } from './bus/memory.ts';
 import type { Bus } from './bus/bus.ts';
+import { idleV8Workers } from './background-threads.ts';
 import { loadSipTls } from './config/load.ts';
 import type { ParleyConfig } from './config/types.ts';
 import { startCore, type Core } from './core/core.ts';
@@ -32,6 +33,12 @@ export class NotBuiltYetError extends Error {
 
 export async function startGateway(config: ParleyConfig, opts: { log?: Logger } = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger({ level: config.log.level });
+  // GC and compiler threads must not take the CPU from the event loop (background-threads.ts).
+  if (process.platform === 'linux') {
+    const idle = await idleV8Workers();
+    if (idle.error !== undefined) log.warn({ ...idle }, 'V8 background threads keep their scheduling policy');
+    else log.debug({ threads: idle.idle }, 'V8 background threads under SCHED_IDLE');
+  }
   if (config.bus.kind !== 'memory') throw new NotBuiltYetError('the NATS bus (distributed mode)');
   const { metrics, ...registry } = createMetrics();
   const bus: Bus = new MemoryBus({ onError: (err, subject) => { log.error({ err, subject }, 'bus subscriber failed'); } });
