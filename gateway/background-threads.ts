@@ -4,11 +4,12 @@
 // Why: Linux wakes a thread on the CPU of the thread that woke it, and EEVDF lets a woken thread
 // preempt a running one that has had more than its share of that CPU, which the event loop always
 // has. So a GC helper woken by the event loop preempted it for 1-5 ms at a time while the other CPU
-// sat idle: 9-14 such stalls in 8 s of 2,000 SIP transactions/s, and most of the requests above the
-// p99 (bench/RESULTS.md, 2026-12-07 05:30 UTC). A SCHED_IDLE thread never preempts a normal one; it
-// runs when its CPU would idle, or on another CPU that does. Nicing it is not enough: a nice 19
-// thread still preempted the event loop (measured). The libuv threads (file I/O of the journal)
-// keep their policy: the durable hand-off waits for them.
+// sat idle: 11-17 such stalls in 8 s of 2,000 SIP transactions/s, behind most of the requests over
+// the p99 (bench/RESULTS.md, 2026-12-07 05:30 UTC). A SCHED_IDLE thread never preempts a normal
+// one; it runs when its CPU would idle, or on another CPU that does. When the event loop waits for
+// a GC job, its own CPU is idle, so the job still runs. Measured and not enough: nice 19 (still
+// preempts) and SCHED_BATCH (preempts when the event loop's slice ends). The libuv threads (file
+// I/O of the journal) keep their policy: the durable hand-off waits for them.
 //
 // Linux only: the threads are found in /proc/self/task by name, and changed with chrt(1)
 // (util-linux; Node has no call for sched_setscheduler). Lowering one's own threads' policy needs
